@@ -1,0 +1,169 @@
+"""The command line: a thin Typer layer. Each command parses options, calls the library, renders, exits.
+
+Exit codes: 0 clean; 1 errors (or warnings with --strict); 2 usage error or not a submission;
+3 internal error (a bug in mlcheck); 4 signature or content mismatch (verify).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .errors import MlcheckError, UsageError
+
+app = typer.Typer(
+    name="mlcheck",
+    help="Check MLPerf submissions, re-score their accuracy logs, and package signed results.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Commands that live in their own modules; each module has register(app).
+COMMAND_MODULES = ("checker.commands.training", "checker.commands.rescore", "checker.commands.package",
+                   "checker.commands.review")
+
+
+def parse_datasets(values: list[str]) -> dict[str, Path]:
+    """NAME=PATH pairs from --dataset."""
+    out: dict[str, Path] = {}
+    for v in values:
+        name, sep, path = v.partition("=")
+        if not sep or not name or not path:
+            raise UsageError(f"--dataset takes NAME=PATH, got '{v}'", "e.g. --dataset imagenet=val_map.txt")
+        out[name.strip().lower()] = Path(path)
+    return out
+
+
+def parse_report_targets(values: list[str]) -> list[tuple[str, Path]]:
+    out = []
+    for v in values:
+        fmt, sep, path = v.partition("=")
+        if not sep or not fmt or not path:
+            raise UsageError(f"--report takes FORMAT=PATH, got '{v}'", "e.g. --report json=mlcheck.json")
+        out.append((fmt, Path(path)))
+    return out
+
+
+def resolve_format(fmt: str) -> str:
+    if fmt == "auto":
+        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" and _has_format("github") else "text"
+    return fmt
+
+
+def _has_format(name: str) -> bool:
+    from .report import FORMATS
+
+    return name in FORMATS
+
+
+def write_output(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from exc
+
+
+@app.command()
+def validate(
+    root: Annotated[Path, typer.Argument(help="The submission folder (holding closed/ or open/, or a training submitter).")],
+    format: Annotated[str, typer.Option("--format", "-f", help="auto, text, json, or any registered format.")] = "auto",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
+    report: Annotated[list[str], typer.Option("--report", help="FORMAT=PATH; repeatable: write several formats from one run.")] = [],
+    round: Annotated[Optional[str], typer.Option("--round", help="The rules round, e.g. v0.5 (auto-detected).")] = None,
+    suite: Annotated[Optional[str], typer.Option("--suite", help="inference or training (auto-detected).")] = None,
+    rules: Annotated[Optional[Path], typer.Option("--rules", help="A rules YAML file to use instead of the shipped round.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the run too.")] = False,
+    known_absent: Annotated[Optional[Path], typer.Option("--known-absent", help="A file listing paths known to be absent from this copy.")] = None,
+    dataset: Annotated[list[str], typer.Option("--dataset", help="NAME=PATH ground truth for re-scoring (imagenet, coco, wmt16).")] = [],
+    select: Annotated[list[str], typer.Option("--select", help="Only rules whose id starts with this; repeatable.")] = [],
+    ignore: Annotated[list[str], typer.Option("--ignore", help="Skip rules whose id starts with this; repeatable.")] = [],
+    max_file_size: Annotated[int, typer.Option("--max-file-size", help="Largest file (bytes) read whole.")] = 64 * 1024 * 1024,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for re-scoring (0: one per core).")] = 0,
+    show_info: Annotated[bool, typer.Option("--show-info", help="Also print info-level notes in the text report.")] = False,
+) -> None:
+    """Validate a submission against its round's rules."""
+    from .api import ValidateOptions, read_known_absent
+    from .api import validate as run_validate
+    from .report import render
+    from .report.text import render_text
+
+    opts = ValidateOptions(
+        suite=suite, round=round, rules_file=rules,
+        known_absent=read_known_absent(known_absent) if known_absent else frozenset(),
+        datasets=parse_datasets(dataset), select=tuple(select), ignore=tuple(ignore),
+        max_bytes=max_file_size, jobs=jobs, progress=sys.stderr.isatty(),
+    )
+    targets = parse_report_targets(report)
+    result = run_validate(root, opts)
+    fmt = resolve_format(format)
+    for tfmt, tpath in targets:
+        write_output(render(result, tfmt), tpath)
+    text = render_text(result, show_info=show_info) if fmt == "text" else render(result, fmt)
+    write_output(text, output)
+    raise typer.Exit(result.exit_code(strict))
+
+
+@app.command()
+def version() -> None:
+    """Print mlcheck's version."""
+    typer.echo(f"mlcheck {__version__}")
+
+
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # that command group is not part of this build
+            raise
+        module.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console entry point: one place turns mlcheck's own errors into messages and exit codes."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except MlcheckError as exc:
+        sys.stderr.write(f"mlcheck: error: {exc.message}\n")
+        if exc.help:
+            sys.stderr.write(f"  help: {exc.help}\n")
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.stderr.write("mlcheck: interrupted\n")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the one place a bug becomes exit 3, not a traceback
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        sys.stderr.write(f"mlcheck: internal error: {type(exc).__name__}: {exc}\n"
+                         "  help: this is a bug in mlcheck; please report it with the command you ran.\n")
+        if os.environ.get("MLCHECK_DEBUG"):
+            raise
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""CLI command groups beyond validate; each module has register(app)."""

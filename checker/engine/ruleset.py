@@ -1,0 +1,182 @@
+"""Load a round's rules: YAML, schema-checked, `extends` resolved, unknown kinds refused.
+
+A ruleset is immutable once loaded; checks read it, never write it.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from ..errors import RulesetError
+from ..findings import Severity
+from ..resources import data_dir
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    kind: str
+    message: str
+    source: str
+    params: dict[str, Any] = field(default_factory=dict)
+    applies: dict[str, list[str]] = field(default_factory=dict)
+    help: str = ""
+
+    def applies_to(self, division: str | None, benchmark: str | None, scenario: str | None) -> bool:
+        for key, value in (("divisions", division), ("benchmarks", benchmark), ("scenarios", scenario)):
+            allowed = self.applies.get(key)
+            if allowed and value is not None and value not in allowed:
+                return False
+        return True
+
+    def render(self, fields: dict[str, Any]) -> str:
+        """Fill the message template; `{name}` only, no attribute access or format specs."""
+
+        def sub(m: re.Match[str]) -> str:
+            v = fields.get(m.group(1))
+            return m.group(0) if v is None else _fmt(v)
+
+        return re.sub(r"\{([a-z_]+)\}", sub, self.message)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:g}" if abs(v) < 1e15 else f"{v:.6g}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_fmt(x) for x in v)
+    return str(v)
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    suite: str
+    round: str
+    title: str
+    files: tuple[str, ...]  # the rule files read, base first
+    digest: str  # sha256 over the files' bytes, in order
+    data: dict[str, Any]  # everything but `rules`, after extends
+    rules: tuple[Rule, ...]
+
+    def constant(self, name: str) -> Any:
+        entry = self.data.get("constants", {}).get(name)
+        if entry is None:
+            raise RulesetError(f"ruleset {self.round} has no constant '{name}'")
+        return entry["value"]
+
+    def describe(self) -> dict[str, Any]:
+        return {"suite": self.suite, "round": self.round, "files": list(self.files), "digest": self.digest}
+
+
+def rules_root() -> Path:
+    return data_dir("rules")
+
+
+def available_rounds(suite: str) -> list[str]:
+    folder = rules_root() / suite
+    return sorted(p.stem for p in folder.glob("v*.yaml")) if folder.is_dir() else []
+
+
+def _schema() -> dict[str, Any]:
+    path = data_dir("schemas") / "rules.schema.json"
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _read(path: Path) -> tuple[dict[str, Any], bytes]:
+    try:
+        raw = path.read_bytes()
+        doc = yaml.safe_load(raw)
+    except (OSError, yaml.YAMLError) as exc:
+        raise RulesetError(f"cannot read rules file {path.name}: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise RulesetError(f"rules file {path.name} is not a mapping")
+    try:
+        jsonschema.validate(doc, _schema())
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
+        raise RulesetError(
+            f"rules file {path.name} does not match schemas/rules.schema.json at {where}: {exc.message}",
+            "Fix the rules file; every rule needs id, severity, kind, message and source.",
+        ) from exc
+    return doc, raw
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def load_ruleset(suite: str, round_name: str, path: Path | None = None,
+                 known_kinds: frozenset[str] | None = None) -> Ruleset:
+    """Load rules/<suite>/<round>.yaml (or `path`), following `extends` to the base round."""
+    chain: list[tuple[Path, dict[str, Any], bytes]] = []
+    seen: set[str] = set()
+    current: Path | None = path or (rules_root() / suite / f"{round_name}.yaml")
+    while current is not None:
+        if not current.is_file():
+            rounds = ", ".join(available_rounds(suite)) or "none"
+            raise RulesetError(f"no rules for {suite} round '{current.stem}'", f"Known rounds: {rounds}.")
+        key = str(current.resolve())
+        if key in seen:
+            raise RulesetError(f"rules file {current.name} extends itself (a cycle)")
+        seen.add(key)
+        doc, raw = _read(current)
+        if doc["suite"] != suite:
+            raise RulesetError(f"rules file {current.name} is for suite {doc['suite']}, not {suite}")
+        chain.append((current, doc, raw))
+        parent = doc.get("extends")
+        current = (current.parent / f"{parent}.yaml") if parent else None
+    chain.reverse()  # base first
+
+    data: dict[str, Any] = {}
+    rules: dict[str, dict[str, Any]] = {}
+    for _, doc, _ in chain:
+        body = {k: v for k, v in doc.items() if k not in ("rules", "overrides", "disable", "extends")}
+        data = _merge(data, body)
+        for r in doc.get("rules", []):
+            if r["id"] in rules:
+                raise RulesetError(f"rule {r['id']} is defined twice; use overrides to change it")
+            rules[r["id"]] = copy.deepcopy(r)
+        for o in doc.get("overrides", []):
+            if o["id"] not in rules:
+                raise RulesetError(f"override names unknown rule {o['id']}")
+            rules[o["id"]] = _merge(rules[o["id"]], {k: v for k, v in o.items() if k != "id"})
+        for rid in doc.get("disable", []):
+            if rid not in rules:
+                raise RulesetError(f"disable names unknown rule {rid}")
+            del rules[rid]
+
+    built: list[Rule] = []
+    for r in rules.values():
+        if known_kinds is not None and r["kind"] not in known_kinds:
+            raise RulesetError(
+                f"rule {r['id']} uses unknown check kind '{r['kind']}'",
+                "Known kinds: " + ", ".join(sorted(known_kinds)),
+            )
+        built.append(Rule(
+            id=r["id"], severity=Severity(r["severity"]), kind=r["kind"], message=r["message"],
+            source=r["source"], params=r.get("params", {}), applies=r.get("applies", {}),
+            help=r.get("help", ""),
+        ))
+    digest = hashlib.sha256(b"".join(raw for _, _, raw in chain)).hexdigest()
+    last = chain[-1][1]
+    return Ruleset(
+        suite=suite, round=last["round"], title=last.get("title", ""),
+        files=tuple(f"{suite}/{p.name}" for p, _, _ in chain), digest=digest, data=data,
+        rules=tuple(built),
+    )

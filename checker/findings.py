@@ -1,0 +1,176 @@
+"""The records every stage hands on: Severity, Finding, ResultRecord and the Report."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(str, enum.Enum):
+    """How much a finding matters: errors make a result invalid, warnings need --strict to fail."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 2, "warning": 1, "info": 0}[self.value]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation about a submission, tied to a rule id and a file."""
+
+    rule: str
+    severity: Severity
+    path: str  # relative to the validated root, '/'-separated; "" for the root itself
+    message: str
+    result: str | None = None  # the id of the result it belongs to, if any
+    line: int | None = None
+    pointer: str | None = None  # JSON pointer inside `path`, where useful
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "path": self.path,
+            "result": self.result,
+            "message": self.message,
+        }
+        if self.line is not None:
+            out["line"] = self.line
+        if self.pointer is not None:
+            out["pointer"] = self.pointer
+        return out
+
+
+@dataclass
+class Metric:
+    name: str
+    value: float | None
+    unit: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "unit": self.unit}
+
+
+@dataclass
+class Accuracy:
+    metric: str
+    reported: float | None
+    target: float | None
+    rescored: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "reported": self.reported,
+            "target": self.target,
+            "rescored": self.rescored,
+        }
+
+
+@dataclass
+class ResultRecord:
+    """One result as reported: who, what, the headline metric and accuracy, and its verdict.
+
+    `depends` lists files outside the result folder (system description, measurements)
+    whose error findings also make the result invalid.
+    """
+
+    id: str
+    division: str
+    submitter: str
+    system: str
+    benchmark: str
+    scenario: str
+    metric: Metric | None = None
+    accuracy: Accuracy | None = None
+    depends: tuple[str, ...] = ()
+    valid: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "division": self.division,
+            "submitter": self.submitter,
+            "system": self.system,
+            "benchmark": self.benchmark,
+            "scenario": self.scenario,
+            "valid": self.valid,
+            "metric": self.metric.to_dict() if self.metric else None,
+            "accuracy": self.accuracy.to_dict() if self.accuracy else None,
+        }
+        out.update(self.extra)
+        return out
+
+
+@dataclass
+class Report:
+    """Everything one run found: results, findings, and the ruleset that judged them."""
+
+    tool: str
+    suite: str
+    round: str
+    root: str
+    ruleset: dict[str, Any]
+    results: list[ResultRecord] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    def finalize(self) -> None:
+        """Sort findings deterministically and decide each result's validity."""
+        self.findings.sort(key=lambda f: (f.path, f.line or 0, -f.severity.rank, f.rule, f.message))
+        errors_by_result: set[str] = set()
+        error_paths: set[str] = set()
+        for f in self.findings:
+            if f.severity is Severity.ERROR:
+                if f.result is not None:
+                    errors_by_result.add(f.result)
+                else:
+                    error_paths.add(f.path)
+        for r in self.results:
+            r.valid = r.id not in errors_by_result and not any(d in error_paths for d in r.depends)
+        self.results.sort(key=lambda r: r.id)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        valid = sum(1 for r in self.results if r.valid)
+        return {
+            "results": len(self.results),
+            "valid": valid,
+            "invalid": len(self.results) - valid,
+            "errors": self.count(Severity.ERROR),
+            "warnings": self.count(Severity.WARNING),
+            "infos": self.count(Severity.INFO),
+        }
+
+    def exit_code(self, strict: bool = False) -> int:
+        """0 clean, 1 errors (or warnings under strict)."""
+        if self.count(Severity.ERROR):
+            return 1
+        if strict and self.count(Severity.WARNING):
+            return 1
+        return 0
+
+    def findings_for(self, result_id: str | None) -> list[Finding]:
+        return [f for f in self.findings if f.result == result_id]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tool": self.tool,
+            "suite": self.suite,
+            "round": self.round,
+            "root": self.root,
+            "ruleset": self.ruleset,
+            "summary": self.summary,
+            "results": [r.to_dict() for r in self.results],
+            "findings": [f.to_dict() for f in self.findings],
+            "skipped": self.skipped,
+        }

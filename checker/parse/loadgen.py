@@ -1,0 +1,323 @@
+"""LoadGen logs: the summary and detail logs, in the v0.5 text format and the `:::MLLOG` JSON format.
+
+Both formats are read into the same typed records with canonical key names, so checks
+never care which LoadGen wrote a log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+SCENARIOS = {
+    "singlestream": "SingleStream",
+    "single stream": "SingleStream",
+    "multistream": "MultiStream",
+    "multi stream": "MultiStream",
+    "multistreamfree": "MultiStreamFree",
+    "server": "Server",
+    "offline": "Offline",
+}
+
+MODES = {
+    "performance": "Performance",
+    "performanceonly": "Performance",
+    "accuracy": "Accuracy",
+    "accuracyonly": "Accuracy",
+    "submission": "Submission",
+    "submissionrun": "Submission",
+    "findpeakperformance": "FindPeakPerformance",
+}
+
+
+def canonical_scenario(raw: str) -> str | None:
+    """'Multi Stream', 'multistream', 'MultiStream' -> 'MultiStream'; None when unknown."""
+    return SCENARIOS.get(" ".join(raw.strip().lower().split()))
+
+
+def canonical_mode(raw: str) -> str | None:
+    return MODES.get(raw.strip().lower().replace(" ", ""))
+
+
+# Unit suffixes the v0.5 text format writes in a key, mapped to the MLLOG suffix.
+_UNIT_SUFFIX = re.compile(r"\s*\((ns|ms|us)\)\s*$")
+
+
+def canonical_key(raw: str) -> str:
+    """'min_duration (ms)' -> 'min_duration_ms'; 'Test mode' -> 'test_mode'."""
+    raw = raw.strip()
+    m = _UNIT_SUFFIX.search(raw)
+    if m:
+        raw = raw[: m.start()] + "_" + m.group(1)
+    return re.sub(r"[^0-9a-z]+", "_", raw.lower()).strip("_")
+
+
+def to_number(value: Any) -> float | int | None:
+    """A LoadGen value as a number: ints stay ints; 'true'/'false' and junk give None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        s = value.strip()
+        try:
+            return int(s)
+        except ValueError:
+            try:
+                return float(s)
+            except ValueError:
+                return None
+    return None
+
+
+@dataclass
+class LogLine:
+    line: int
+    text: str
+
+
+@dataclass
+class DetailLog:
+    """What a detail log proves about a run."""
+
+    format: str  # "v0.5-text" or "mllog"
+    scenario: str | None = None
+    mode: str | None = None
+    effective: dict[str, Any] = field(default_factory=dict)
+    requested: dict[str, Any] = field(default_factory=dict)
+    qsl_total: int | None = None
+    qsl_performance: int | None = None
+    generated_queries: int | None = None
+    generated_samples_per_query: int | None = None
+    generated_duration_ns: int | None = None
+    duration_ns: int | None = None  # measured test duration, where the log states it
+    results: dict[str, Any] = field(default_factory=dict)  # MLLOG result_* keys
+    errors: list[LogLine] = field(default_factory=list)
+    warnings: list[LogLine] = field(default_factory=list)
+    problems: list[LogLine] = field(default_factory=list)  # lines that could not be parsed
+    loadgen_version: str | None = None
+
+
+@dataclass
+class SummaryLog:
+    """The fields of mlperf_log_summary.txt, keys canonicalised."""
+
+    scenario: str | None = None
+    mode: str | None = None
+    valid: bool | None = None
+    fields: dict[str, str] = field(default_factory=dict)  # the 'Results Summary' and 'Additional Stats' sections
+    params: dict[str, str] = field(default_factory=dict)  # the 'Test Parameters Used' section
+    percentiles_ns: dict[float, float] = field(default_factory=dict)
+    intervals: dict[float, float] = field(default_factory=dict)  # MultiStream percentiles of intervals
+    errors_reported: int | None = None
+    warnings_reported: int | None = None
+
+    def number(self, key: str) -> float | int | None:
+        return to_number(self.fields.get(key))
+
+    def param(self, key: str) -> float | int | None:
+        return to_number(self.params.get(key))
+
+
+_PCT = re.compile(r"^(\d+)_(\d+)_percentile_latency_ns$")
+_INTERVALS = re.compile(r"^(\d+)_(\d+)_percentile$")  # MultiStream: intervals a query spanned
+_COUNT = re.compile(r"^(no|\d+) (warning|error)s? encountered", re.IGNORECASE)
+
+
+def parse_summary(text: str) -> SummaryLog:
+    """Parse mlperf_log_summary.txt (both LoadGen generations write the same layout)."""
+    out = SummaryLog()
+    section = "summary"
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line or set(line) == {"="}:
+            continue
+        low = line.lower()
+        if low == "test parameters used":
+            section = "params"
+            continue
+        if low in ("additional stats", "mlperf results summary"):
+            section = "summary"
+            continue
+        m = _COUNT.match(line)
+        if m:
+            n = 0 if m.group(1).lower() == "no" else int(m.group(1))
+            if m.group(2).lower() == "warning":
+                out.warnings_reported = n
+            else:
+                out.errors_reported = n
+            continue
+        if ":" not in line:
+            continue
+        key, _, value = line.partition(":")
+        ckey, value = canonical_key(key), value.strip()
+        if section == "params":
+            out.params.setdefault(ckey, value)
+            continue
+        out.fields.setdefault(ckey, value)
+        if ckey == "scenario":
+            out.scenario = canonical_scenario(value)
+        elif ckey == "mode":
+            out.mode = canonical_mode(value)
+        elif ckey == "result_is":
+            out.valid = value.upper().startswith("VALID")
+        else:
+            num = to_number(value)
+            pm = _PCT.match(ckey)
+            if pm and num is not None:
+                # first occurrence wins: MultiStream prints per-query before per-sample latencies
+                out.percentiles_ns.setdefault(float(f"{pm.group(1)}.{pm.group(2)}"), float(num))
+            im = _INTERVALS.match(ckey)
+            if im and num is not None:
+                out.intervals.setdefault(float(f"{im.group(1)}.{im.group(2)}"), float(num))
+    return out
+
+
+# ---------------------------------------------------------------- detail logs
+
+_TEXT_LINE = re.compile(r'^"pid":\s*\d+,\s*"tid":\s*\d+,\s*"ts":\s*(\d+)ns\s*:\s?(.*)$')
+_GENERATED = re.compile(
+    r'GeneratedQueries:\s*"queries"\s*:\s*(\d+),\s*"samples per query"\s*:\s*(\d+),\s*"duration"\s*:\s*(\d+)'
+)
+_POWER = re.compile(r'^POWER_(BEGIN|END):.*"time"\s*:\s*(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+(?:\.\d+)?)')
+
+
+def _power_seconds(m: re.Match[str]) -> float:
+    # "time" : 10-10-2019 06:25:28.957 (month-day-year); only differences matter
+    _, mo, d, y, hh, mm, ss = m.groups()
+    import datetime as _dt
+
+    day = _dt.date(int(y), int(mo), int(d)).toordinal()
+    return day * 86400 + int(hh) * 3600 + int(mm) * 60 + float(ss)
+
+
+def parse_detail(text: str) -> DetailLog:
+    """Parse mlperf_log_detail.txt in whichever format it is written."""
+    if ":::MLLOG" in text[:65536]:
+        return _parse_mllog(text)
+    return _parse_v05_text(text)
+
+
+def _parse_v05_text(text: str) -> DetailLog:
+    out = DetailLog(format="v0.5-text")
+    block: dict[str, Any] | None = None
+    power: dict[str, float] = {}
+    for n, raw in enumerate(text.split("\n"), start=1):
+        m = _TEXT_LINE.match(raw)
+        if not m:
+            continue  # continuation lines (git log, file hashes) carry nothing we check
+        body = m.group(2).rstrip()
+        stripped = body.strip()
+        if stripped.startswith("ERROR"):
+            out.errors.append(LogLine(n, stripped.partition(":")[2].strip() or stripped))
+            continue
+        if stripped.startswith("WARNING"):
+            out.warnings.append(LogLine(n, stripped.partition(":")[2].strip() or stripped))
+            continue
+        if stripped == "Effective Settings:":
+            block = out.effective
+            continue
+        if stripped == "Requested Settings:":
+            block = out.requested
+            continue
+        if not stripped:
+            block = None
+            continue
+        g = _GENERATED.search(stripped)
+        if g:
+            if out.generated_queries is None:
+                out.generated_queries = int(g.group(1))
+                out.generated_samples_per_query = int(g.group(2))
+                out.generated_duration_ns = int(g.group(3))
+            continue
+        p = _POWER.match(stripped)
+        if p:
+            # the first BEGIN and the first END bracket the timed run
+            power.setdefault(p.group(1), _power_seconds(p))
+            continue
+        if stripped.startswith("QSL total size:"):
+            out.qsl_total = _int(stripped.partition(":")[2])
+            continue
+        if stripped.startswith("QSL performance size"):
+            out.qsl_performance = _int(stripped.partition(":")[2])
+            continue
+        if stripped.startswith("Version :") or stripped.startswith("version :"):
+            out.loadgen_version = stripped.partition(":")[2].strip()
+            continue
+        if block is not None and ":" in stripped:
+            key, _, value = stripped.partition(":")
+            block.setdefault(canonical_key(key), value.strip())
+    if "BEGIN" in power and "END" in power:
+        out.duration_ns = int(round((power["END"] - power["BEGIN"]) * 1e9))
+    _settle(out)
+    return out
+
+
+def _parse_mllog(text: str) -> DetailLog:
+    out = DetailLog(format="mllog")
+    for n, raw in enumerate(text.split("\n"), start=1):
+        idx = raw.find(":::MLLOG")
+        if idx < 0:
+            continue
+        try:
+            rec = json.loads(raw[idx + len(":::MLLOG") :])
+        except ValueError:
+            out.problems.append(LogLine(n, "a :::MLLOG line is not valid JSON"))
+            continue
+        if not isinstance(rec, dict):
+            out.problems.append(LogLine(n, "a :::MLLOG line is not a JSON object"))
+            continue
+        key = str(rec.get("key", ""))
+        value = rec.get("value")
+        meta = rec.get("metadata") if isinstance(rec.get("metadata"), dict) else {}
+        if meta.get("is_error") or key.startswith("error"):
+            out.errors.append(LogLine(n, str(value)))
+            continue
+        if meta.get("is_warning") or key.startswith("warning"):
+            out.warnings.append(LogLine(n, str(value)))
+            continue
+        if key.startswith("effective_"):
+            out.effective.setdefault(key[len("effective_") :], value)
+        elif key.startswith("requested_"):
+            out.requested.setdefault(key[len("requested_") :], value)
+        elif key.startswith("result_"):
+            out.results.setdefault(key[len("result_") :], value)
+        elif key == "qsl_reported_total_count":
+            out.qsl_total = _int(value)
+        elif key == "qsl_reported_performance_count":
+            out.qsl_performance = _int(value)
+        elif key == "generated_query_count" and out.generated_queries is None:
+            out.generated_queries = _int(value)
+        elif key == "generated_samples_per_query" and out.generated_samples_per_query is None:
+            out.generated_samples_per_query = _int(value)
+        elif key == "generated_query_duration" and out.generated_duration_ns is None:
+            out.generated_duration_ns = _int(value)
+        elif key == "loadgen_version":
+            out.loadgen_version = str(value)
+        elif key in ("power_begin", "power_end"):
+            pass
+        elif key not in out.results:
+            out.results.setdefault(key, value)
+    dur = to_number(out.results.get("test_duration_ns") or out.results.get("duration_ns"))
+    if dur is None and "mean_latency_ns" in out.results and out.effective.get("scenario") == "Offline":
+        dur = to_number(out.results.get("max_latency_ns"))
+    if dur is not None:
+        out.duration_ns = int(dur)
+    _settle(out)
+    return out
+
+
+def _settle(out: DetailLog) -> None:
+    sc = out.effective.get("scenario")
+    if isinstance(sc, str):
+        out.scenario = canonical_scenario(sc)
+    mode = out.effective.get("test_mode")
+    if isinstance(mode, str):
+        out.mode = canonical_mode(mode)
+
+
+def _int(value: Any) -> int | None:
+    num = to_number(value)
+    return int(num) if num is not None else None

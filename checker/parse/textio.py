@@ -1,0 +1,82 @@
+"""Reading files a stranger prepared: bounded size, any bytes, never an exception.
+
+Every reader returns what it could read plus a list of problems (strings); the caller
+turns problems into findings with its own rule id.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Files read whole are capped; accuracy logs are streamed and never read through here.
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class TextFile:
+    """A file's text (decoded leniently) and what was wrong with reading it."""
+
+    text: str | None
+    problems: list[str] = field(default_factory=list)
+    size: int = 0
+    had_nul: bool = False
+    had_crlf: bool = False
+    not_utf8: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.text is not None
+
+
+def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> TextFile:
+    """Read a text file leniently: NUL bytes dropped, CRLF folded, invalid UTF-8 replaced."""
+    try:
+        st = path.lstat()
+    except OSError as exc:
+        return TextFile(None, [f"cannot be read ({exc.strerror or exc})"])
+    if stat.S_ISLNK(st.st_mode):
+        return TextFile(None, ["is a symbolic link; mlcheck does not follow links"])
+    if not stat.S_ISREG(st.st_mode):
+        return TextFile(None, ["is not a regular file"])
+    if st.st_size > max_bytes:
+        return TextFile(
+            None,
+            [f"is {st.st_size} bytes, over the {max_bytes}-byte limit for files read whole"],
+            size=st.st_size,
+        )
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        try:
+            with os.fdopen(fd, "rb") as fh:
+                fd = -1
+                data = fh.read(max_bytes + 1)
+        finally:
+            if fd >= 0:
+                os.close(fd)
+    except OSError as exc:
+        return TextFile(None, [f"cannot be read ({exc.strerror or exc})"])
+    return decode(data)
+
+
+def decode(data: bytes) -> TextFile:
+    """Decode bytes as UTF-8 text the way LoadGen and the training loggers' consumers must."""
+    out = TextFile(None, size=len(data))
+    if b"\x00" in data:
+        out.had_nul = True
+        data = data.replace(b"\x00", b"")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        out.not_utf8 = True
+        out.problems.append("is not valid UTF-8 (undecodable bytes were replaced)")
+        text = data.decode("utf-8", errors="replace")
+    if "\r" in text:
+        out.had_crlf = "\r\n" in text
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    out.text = text
+    return out
