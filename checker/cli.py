@@ -26,7 +26,7 @@ app = typer.Typer(
 )
 
 # Commands that live in their own modules; each module has register(app).
-COMMAND_MODULES = ("checker.commands.training", "checker.commands.rescore", "checker.commands.package",
+COMMAND_MODULES = ("checker.commands.rescore", "checker.commands.package", "checker.commands.report",
                    "checker.commands.review")
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import queue
+import re
 import shutil
 import sys
 import tempfile
@@ -68,7 +69,7 @@ TOTAL_SAMPLES = 50_000  # ImageNet 2012 validation set
 PERFORMANCE_SAMPLE_COUNT = 1024  # v0.5 value for resnet50
 NUM_CLASSES = 1000
 VAL_MAP_SEED = 20191106  # synthetic label map
-SUT_SEED = 76_5  # which samples the tiny SUT gets right, and its wrong answers
+SUT_SEED = 765  # which samples the tiny SUT gets right, and its wrong answers
 SUT_TOP1 = 0.765  # intended top-1 of the tiny SUT (the measured value is in accuracy.txt)
 
 
@@ -437,6 +438,9 @@ def _v05_value(value) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
+        # v0.5 kept these settings as integers; LoadGen 6.x logs some as doubles.
+        if value.is_integer() and abs(value) < 1e18:
+            return str(int(value))
         return f"{value:.6g}"
     return str(value)
 
@@ -489,10 +493,13 @@ def mllog_to_v05_text(
     v05_mode = _V05_MODE.get(mode, str(mode))
 
     out: list[str] = []
+    last_ts = [0]
 
     def emit(ev: dict, text: str) -> None:
         meta = ev.get("metadata") or {}
-        ts = int(round(float(ev.get("time_ms", 0.0)) * 1e6))
+        # v0.5 printed the Effective block before the Requested one: keep ts monotonic.
+        ts = max(last_ts[0], int(round(float(ev.get("time_ms", 0.0)) * 1e6)))
+        last_ts[0] = ts
         out.append(f'"pid": {meta.get("pid", 0)}, "tid": {meta.get("tid", 0)}, "ts": {ts}ns : {text}')
 
     def raw(text: str) -> None:
@@ -504,8 +511,8 @@ def mllog_to_v05_text(
     for ev in events:
         key, value = ev["key"], ev.get("value")
         meta = ev.get("metadata") or {}
-        if key != "loadgen_file_sha1" and not key.startswith("logger_"):
-            counters_open = False if not key.startswith("logger_") else counters_open
+        if not key.startswith("logger_"):
+            counters_open = False
         if key == "loadgen_version":
             emit(ev, "LoadgenVersionInfo:")
             emit(ev, f"version : {value}")
@@ -523,7 +530,8 @@ def mllog_to_v05_text(
         elif key == "loadgen_git_status_message":
             emit(ev, "git_status :")
             raw("")
-            out.extend(str(value).rstrip("\n").split("\n"))
+            if str(value).strip():
+                out.extend(str(value).rstrip("\n").split("\n"))
             raw("")
             raw("")
         elif key == "loadgen_file_sha1":
@@ -574,7 +582,6 @@ def mllog_to_v05_text(
                 emit(ev, "Log Contention Counters:")
                 counters_open = True
             emit(ev, f"{value} : {key[len('logger_'):]}")
-            continue
         elif key == "power_begin":
             emit(ev, f'POWER_BEGIN: "mode" : {v05_mode}, "time" : {value}')
         elif key == "power_end":
@@ -582,13 +589,25 @@ def mllog_to_v05_text(
         elif meta.get("is_error"):
             emit(ev, f"ERROR : {value}")
         elif meta.get("is_warning"):
-            emit(ev, f"WARNING : {value}")
+            emit(ev, f"WARNING : {_v05_warning(str(value))}")
         # everything else (result_*, early_stopping_*, num_errors, ...) has no v0.5 detail line
-        counters_open = False
 
     eol = "\r\n" if crlf else "\n"
     detail_text = eol.join(out) + eol
     return detail_text, _v05_summary(values, scenario, v05_mode, summary_text)
+
+
+def _v05_warning(text: str) -> str:
+    """LoadGen 6.x 'tid: 1 reserved_entries: 2 max_entries: 3' -> v0.5 '"tid" : 1, ...'."""
+    m = re.fullmatch(
+        r"Logging allocation detected: tid: (\d+) reserved_entries: (\d+) max_entries: (\d+)", text
+    )
+    if m:
+        return (
+            'Logging allocation detected: "tid" : {}, "reserved_entries" : {}, '
+            '"max_entries" : {}'.format(*m.groups())
+        )
+    return text
 
 
 def _emit_settings(events, scenario: str, v05_mode: str, emit) -> None:
