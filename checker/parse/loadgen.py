@@ -6,6 +6,7 @@ never care which LoadGen wrote a log.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from dataclasses import dataclass, field
@@ -181,15 +182,20 @@ _TEXT_LINE = re.compile(r'^"pid":\s*\d+,\s*"tid":\s*\d+,\s*"ts":\s*(\d+)ns\s*:\s
 _GENERATED = re.compile(
     r'GeneratedQueries:\s*"queries"\s*:\s*(\d+),\s*"samples per query"\s*:\s*(\d+),\s*"duration"\s*:\s*(\d+)'
 )
-_POWER = re.compile(r'^POWER_(BEGIN|END):.*"time"\s*:\s*(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+(?:\.\d+)?)')
+_POWER = re.compile(r'^POWER_(BEGIN|END):.*"time"\s*:\s*(.*)$')
+_POWER_TIME = re.compile(r"(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+(?:\.\d+)?)")
 
 
-def _power_seconds(m: re.Match[str]) -> float:
-    # "time" : 10-10-2019 06:25:28.957 (month-day-year); only differences matter
-    _, mo, d, y, hh, mm, ss = m.groups()
-    import datetime as _dt
-
-    day = _dt.date(int(y), int(mo), int(d)).toordinal()
+def _power_seconds(text: str) -> float | None:
+    """'10-10-2019 06:25:28.957' (month-day-year) as seconds; only differences matter."""
+    m = _POWER_TIME.search(text)
+    if not m:
+        return None
+    mo, d, y, hh, mm, ss = m.groups()
+    try:
+        day = datetime.date(int(y), int(mo), int(d)).toordinal()
+    except ValueError:
+        return None
     return day * 86400 + int(hh) * 3600 + int(mm) * 60 + float(ss)
 
 
@@ -235,7 +241,9 @@ def _parse_v05_text(text: str) -> DetailLog:
         p = _POWER.match(stripped)
         if p:
             # the first BEGIN and the first END bracket the timed run
-            power.setdefault(p.group(1), _power_seconds(p))
+            t = _power_seconds(p.group(2))
+            if t is not None:
+                power.setdefault(p.group(1), t)
             continue
         if stripped.startswith("QSL total size:"):
             out.qsl_total = _int(stripped.partition(":")[2])
@@ -249,14 +257,19 @@ def _parse_v05_text(text: str) -> DetailLog:
         if block is not None and ":" in stripped:
             key, _, value = stripped.partition(":")
             block.setdefault(canonical_key(key), value.strip())
-    if "BEGIN" in power and "END" in power:
-        out.duration_ns = int(round((power["END"] - power["BEGIN"]) * 1e9))
+    _set_duration(out, power)
     _settle(out)
     return out
 
 
+def _set_duration(out: DetailLog, power: dict[str, float]) -> None:
+    if "BEGIN" in power and "END" in power and power["END"] >= power["BEGIN"]:
+        out.duration_ns = int(round((power["END"] - power["BEGIN"]) * 1e9))
+
+
 def _parse_mllog(text: str) -> DetailLog:
     out = DetailLog(format="mllog")
+    power: dict[str, float] = {}
     for n, raw in enumerate(text.split("\n"), start=1):
         idx = raw.find(":::MLLOG")
         if idx < 0:
@@ -297,14 +310,12 @@ def _parse_mllog(text: str) -> DetailLog:
         elif key == "loadgen_version":
             out.loadgen_version = str(value)
         elif key in ("power_begin", "power_end"):
-            pass
+            t = _power_seconds(str(value))
+            if t is not None:
+                power.setdefault(key[len("power_") :].upper(), t)
         elif key not in out.results:
             out.results.setdefault(key, value)
-    dur = to_number(out.results.get("test_duration_ns") or out.results.get("duration_ns"))
-    if dur is None and "mean_latency_ns" in out.results and out.effective.get("scenario") == "Offline":
-        dur = to_number(out.results.get("max_latency_ns"))
-    if dur is not None:
-        out.duration_ns = int(dur)
+    _set_duration(out, power)
     _settle(out)
     return out
 
