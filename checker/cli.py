@@ -137,7 +137,9 @@ _register_commands()
 def main() -> None:
     """Console entry point: one place turns mlcheck's own errors into messages and exit codes."""
     try:
-        app(standalone_mode=False)
+        # without standalone mode Click returns the code of typer.Exit instead of exiting
+        rv = app(standalone_mode=False)
+        sys.exit(rv if isinstance(rv, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except MlcheckError as exc:
@@ -151,13 +153,16 @@ def main() -> None:
     except SystemExit:
         raise
     except BaseException as exc:  # noqa: BLE001 - the one place a bug becomes exit 3, not a traceback
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
+        # Click's (and Typer's vendored Click's) usage errors carry show() and an exit code
+        show = getattr(exc, "show", None)
+        if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
+            show()
+            sys.exit(2 if exc.exit_code == 2 or type(exc).__name__.endswith(("UsageError", "Option",
+                                                                              "Parameter", "Argument")) else
+                     exc.exit_code)
+        code = getattr(exc, "exit_code", None)
+        if type(exc).__name__ == "Exit" and isinstance(code, int):
+            sys.exit(code)
         sys.stderr.write(f"mlcheck: internal error: {type(exc).__name__}: {exc}\n"
                          "  help: this is a bug in mlcheck; please report it with the command you ran.\n")
         if os.environ.get("MLCHECK_DEBUG"):
