@@ -155,12 +155,11 @@ def main() -> None:
     except BaseException as exc:  # noqa: BLE001 - the one place a bug becomes exit 3, not a traceback
         # Click's (and Typer's vendored Click's) usage errors carry show() and an exit code
         show = getattr(exc, "show", None)
-        if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
-            show()
-            sys.exit(2 if exc.exit_code == 2 or type(exc).__name__.endswith(("UsageError", "Option",
-                                                                              "Parameter", "Argument")) else
-                     exc.exit_code)
         code = getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(2 if code == 2 or type(exc).__name__.endswith(("UsageError", "Option", "Parameter",
+                                                                    "Argument")) else code)
         if type(exc).__name__ == "Exit" and isinstance(code, int):
             sys.exit(code)
         sys.stderr.write(f"mlcheck: internal error: {type(exc).__name__}: {exc}\n"

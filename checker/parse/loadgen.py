@@ -284,7 +284,8 @@ def _parse_mllog(text: str) -> DetailLog:
             continue
         key = str(rec.get("key", ""))
         value = rec.get("value")
-        meta = rec.get("metadata") if isinstance(rec.get("metadata"), dict) else {}
+        raw_meta = rec.get("metadata")
+        meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
         if meta.get("is_error") or key.startswith("error"):
             out.errors.append(LogLine(n, str(value)))
             continue
