@@ -1,0 +1,127 @@
+"""CLI glue for signed result packages: keygen, package, verify, truncate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..package.sshsig import NAMESPACE
+
+
+def register(app: typer.Typer) -> None:
+    """Add keygen, package, verify and truncate to the mlcheck app."""
+    app.command("keygen")(keygen_cmd)
+    app.command("package")(package_cmd)
+    app.command("verify")(verify_cmd)
+    app.command("truncate")(truncate_cmd)
+
+
+def keygen_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Private key path; PATH.pub and PATH.allowed_signers go beside it.")],
+    principal: Annotated[Optional[str], typer.Option("--principal", help="Who signs, e.g. submitter@example.org "
+                                                     "(default: user@host).")] = None,
+    namespace: Annotated[str, typer.Option("--namespace", help="The signature namespace the key is allowed for.")]
+    = NAMESPACE,
+) -> None:
+    """Make an Ed25519 signing key pair in OpenSSH format (never overwrites)."""
+    from ..package.keys import keygen
+
+    files = keygen(out, principal, namespace)
+    typer.echo(f"private key:     {files.private} (mode 0600; keep it secret)")
+    typer.echo(f"public key:      {files.public}")
+    typer.echo(f"allowed signers: {files.allowed_signers} (give this to the reviewers)")
+    typer.echo(f"principal:       {files.principal}")
+
+
+def package_cmd(
+    root: Annotated[Path, typer.Argument(help="The submission folder holding closed/ or open/.")],
+    key: Annotated[Path, typer.Option("--key", help="The OpenSSH Ed25519 private key that signs the manifest.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the package files (default: the current "
+                                                "folder; never inside the submission).")] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="Base name of the files (default: "
+                                                "<submitter>-<suite>-<round>).")] = None,
+    round: Annotated[Optional[str], typer.Option("--round", help="The rules round, e.g. v0.5.")] = None,
+    suite: Annotated[Optional[str], typer.Option("--suite", help="inference or training (auto-detected).")] = None,
+    rules: Annotated[Optional[Path], typer.Option("--rules", help="A rules YAML file instead of the shipped round.")]
+    = None,
+    known_absent: Annotated[Optional[Path], typer.Option("--known-absent", help="Paths known to be absent.")] = None,
+    select: Annotated[list[str], typer.Option("--select", help="Only rules whose id starts with this.")] = [],
+    ignore: Annotated[list[str], typer.Option("--ignore", help="Skip rules whose id starts with this.")] = [],
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings refuse the package too.")] = False,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Package a git tree with uncommitted changes "
+                                              "(recorded in the manifest).")] = False,
+    level: Annotated[int, typer.Option("--level", help="gzip level, 0-9.")] = 6,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Compression threads (0: one per core); the bytes "
+                                      "do not depend on it.")] = 0,
+    namespace: Annotated[str, typer.Option("--namespace", help="SSH signature namespace.")] = NAMESPACE,
+    principal: Annotated[Optional[str], typer.Option("--principal", help="Principal named in VERIFY.md "
+                                                     "(default: the comment of KEY.pub).")] = None,
+) -> None:
+    """Validate, then write a deterministic tar.gz, its signed manifest, SHA256SUMS and VERIFY.md."""
+    from ..api import ValidateOptions, read_known_absent
+    from ..package.builder import PackageOptions, ValidationFailed, package
+    from ..report.text import render_text
+
+    vopts = ValidateOptions(suite=suite, round=round, rules_file=rules,
+                            known_absent=read_known_absent(known_absent) if known_absent else frozenset(),
+                            select=tuple(select), ignore=tuple(ignore))
+    opts = PackageOptions(validate=vopts, strict=strict, allow_dirty=allow_dirty, name=name, level=level,
+                          jobs=jobs, namespace=namespace, principal=principal)
+    try:
+        result = package(root, key, out or Path.cwd(), opts)
+    except ValidationFailed as exc:
+        sys.stderr.write(render_text(exc.report))
+        raise
+    m = result.manifest_data
+    typer.echo(f"packaged {len(m['files'])} files ({m['suite']} {m['round']}, "
+               f"{result.report.summary['results']} results)")
+    for path in (result.archive, result.manifest, result.signature, result.sums, result.verify_md):
+        typer.echo(f"  {path}")
+    typer.echo(f"sha256 {m['archive']['tar_gz_sha256']}  {result.archive.name}")
+
+
+def verify_cmd(
+    archive: Annotated[Path, typer.Argument(help="NAME.tar.gz; NAME.manifest.json and its .sig sit beside it.")],
+    allowed_signers: Annotated[Path, typer.Option("--allowed-signers", help="OpenSSH allowed_signers file.")],
+    principal: Annotated[Optional[str], typer.Option("--principal", "-I", help="Require this signer.")] = None,
+    namespace: Annotated[str, typer.Option("--namespace", help="SSH signature namespace.")] = NAMESPACE,
+    manifest: Annotated[Optional[Path], typer.Option("--manifest", help="The manifest, if not beside the archive.")]
+    = None,
+    signature: Annotated[Optional[Path], typer.Option("--signature", help="The signature, if not beside it.")]
+    = None,
+) -> None:
+    """Check signature, manifest and archive, extract safely and re-validate; 0 good, 1 errors, 4 mismatch."""
+    from ..package.verify import verify_package
+    from ..report.text import render_text
+
+    result = verify_package(archive, allowed_signers, principal, namespace, manifest, signature)
+    m = result.manifest
+    typer.echo(f"signature: good, signed by {', '.join(result.signer.principals)} (namespace {namespace})")
+    typer.echo(f"archive:   {result.files} files match the manifest; tar and tar.gz hashes match")
+    rules_note = {True: "identical to this mlcheck's", False: "differ from this mlcheck's", None: "from the manifest"}
+    typer.echo(f"rules:     {m['suite']} {m['round']} digest {str(m['rules']['digest'])[:16]}… "
+               f"({rules_note[result.rules_match_installed]})")
+    git = m.get("git")
+    typer.echo(f"source:    {'git ' + str(git['commit']) + (' (dirty)' if git['dirty'] else '') if git else 'not git'}"
+               f"; created {m['created']}; mlcheck {m['tool']['version']}")
+    if result.exit_code:
+        sys.stdout.write(render_text(result.report))
+    typer.echo(f"validation: {'FAILED' if result.exit_code else 'passed'} ({result.report.summary['errors']} errors, "
+               f"{result.report.summary['warnings']} warnings)")
+    raise typer.Exit(result.exit_code)
+
+
+def truncate_cmd(
+    root: Annotated[Path, typer.Argument(help="The submission folder holding closed/ or open/.")],
+    out: Annotated[Path, typer.Option("--out", help="A new folder for the truncated copy (must not exist).")],
+) -> None:
+    """Copy the tree, truncating accuracy logs over 8 KiB and recording their original sha256."""
+    from ..package.truncate import truncate_tree
+
+    done = truncate_tree(root, out)
+    for t in done:
+        typer.echo(f"truncated {t.path} ({t.original_size} bytes, sha256 {t.original_sha256})")
+    typer.echo(f"{len(done)} accuracy log(s) truncated; copy written to {out}")
