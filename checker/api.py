@@ -36,6 +36,7 @@ class ValidateOptions:
     jobs: int = 0  # 0: as many as there are cores (re-scoring)
     progress: bool = False
     only_results: frozenset[str] | None = None  # result ids to keep (changed-only validation)
+    audit_responses: str = "small"  # TEST01 response comparison: off, small (size cap in rules) or all
 
     def selected(self, rule_id: str) -> bool:
         """flake8-style selection: --select and --ignore take rule-id prefixes."""
@@ -101,7 +102,8 @@ def validate(root: Path, options: ValidateOptions | None = None) -> Report:
 
 def validate_inference(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> Report:
     tree = discover_inference(root)
-    fopts = FactOptions(known_absent=opts.known_absent, max_bytes=opts.max_bytes, datasets=dict(opts.datasets))
+    fopts = FactOptions(known_absent=opts.known_absent, max_bytes=opts.max_bytes, datasets=dict(opts.datasets),
+                        audit_responses=opts.audit_responses)
     facts = build_facts(tree, ruleset, fopts)
     if opts.only_results is not None:
         keep = opts.only_results

@@ -91,6 +91,7 @@ def validate(
     max_file_size: Annotated[int, typer.Option("--max-file-size", help="Largest file (bytes) read whole.")] = 64 * 1024 * 1024,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for re-scoring (0: one per core).")] = 0,
     show_info: Annotated[bool, typer.Option("--show-info", help="Also print info-level notes in the text report.")] = False,
+    audit_responses: Annotated[str, typer.Option("--audit-responses", help="TEST01 response comparison: off, small (logs under the rules' size cap) or all.")] = "small",
 ) -> None:
     """Validate a submission against its round's rules."""
     from .api import ValidateOptions, read_known_absent
@@ -103,6 +104,7 @@ def validate(
         known_absent=read_known_absent(known_absent) if known_absent else frozenset(),
         datasets=parse_datasets(dataset), select=tuple(select), ignore=tuple(ignore),
         max_bytes=max_file_size, jobs=jobs, progress=sys.stderr.isatty(),
+        audit_responses=_audit_mode(audit_responses),
     )
     targets = parse_report_targets(report)
     result = run_validate(root, opts)
@@ -112,6 +114,12 @@ def validate(
     text = render_text(result, show_info=show_info) if fmt == "text" else render(result, fmt)
     write_output(text, output)
     raise typer.Exit(result.exit_code(strict))
+
+
+def _audit_mode(value: str) -> str:
+    if value not in ("off", "small", "all"):
+        raise UsageError(f"--audit-responses takes off, small or all, got '{value}'")
+    return value
 
 
 @app.command()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .audit import AuditFacts, AuditTree, attach_audit
 from .discover import InferenceResult, InferenceTree, RunDir, Submitter, list_dir
 from .engine.ruleset import Ruleset
 from .parse.accuracy_txt import AccuracyTxt, parse_accuracy_txt
@@ -30,6 +31,7 @@ class Options:
     known_absent: frozenset[str] = frozenset()  # paths relative to the validated root
     max_bytes: int = DEFAULT_MAX_BYTES
     datasets: dict[str, Path] = field(default_factory=dict)
+    audit_responses: str = "small"  # TEST01 response comparison: off, small (size-capped by the rules) or all
 
 
 @dataclass
@@ -69,6 +71,7 @@ class ResultFacts:
     code_ok: bool = False
     rescore: dict[str, Any] | None = None  # filled by the rescore stage when ground truth is given
     known_absent: frozenset[str] = frozenset()
+    audit: AuditFacts | None = None  # compliance tests found for this result
 
 
 @dataclass
@@ -77,6 +80,7 @@ class TreeFacts:
     submitters: list[Submitter]
     systems: dict[tuple[str, str], SystemFacts]  # (submitter rel, system name) -> facts
     results: list[ResultFacts]
+    audit: AuditTree = field(default_factory=AuditTree)
 
 
 def benchmark_index(ruleset: Ruleset) -> dict[str, str]:
@@ -217,4 +221,5 @@ def build_facts(tree: InferenceTree, ruleset: Ruleset, opts: Options) -> TreeFac
                 entry = list_dir(code / b)
                 facts.code_ok = bool(entry.dirs or entry.files)
         results.append(facts)
-    return TreeFacts(tree, tree.submitters, systems, results)
+    audit = attach_audit(tree, results, ruleset, opts.known_absent, opts.max_bytes, opts.audit_responses)
+    return TreeFacts(tree, tree.submitters, systems, results, audit)

@@ -711,3 +711,4 @@ def rescore_status(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
         return  # reported by accuracy_files or known_absent
     yield Hit({"detail": f"re-scoring skipped: no ground truth given for {r.bench['dataset']} "
                          f"(--dataset {r.bench['dataset']}=PATH)"}, path)
+from . import audit_kinds  # noqa: E402,F401
