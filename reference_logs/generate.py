@@ -34,6 +34,7 @@ import json
 import queue
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -90,27 +91,30 @@ class ScenarioPlan:
 # Everything is far below the v0.5 minimums on purpose (see module docstring).
 PLANS: dict[str, ScenarioPlan] = {
     "SingleStream": ScenarioPlan(
-        settings=dict(
-            min_duration_ms=1000,
-            min_query_count=256,
-            single_stream_expected_latency_ns=1_000_000,
-            single_stream_target_latency_percentile=0.9,
-        ),
-        service_s_per_sample=0.001,
+        settings={
+            "min_duration_ms": 1000,
+            "min_query_count": 256,
+            # LoadGen pre-generates 2 * min_duration / expected latency + 1 queries
+            # (1001 here): kept below the v0.5 minimum of 1024 too, so that the
+            # v0.5 text logs (which only show this count) fall short as well.
+            "single_stream_expected_latency_ns": 2_000_000,
+            "single_stream_target_latency_percentile": 0.9,
+        },
+        service_s_per_sample=0.0015,
         user_conf=(
-            f"{CONF_MODEL}.SingleStream.target_latency = 1",
+            f"{CONF_MODEL}.SingleStream.target_latency = 2",
             f"{CONF_MODEL}.SingleStream.min_duration = 1000",
             f"{CONF_MODEL}.SingleStream.min_query_count = 256",
         ),
     ),
     "MultiStream": ScenarioPlan(
-        settings=dict(
-            min_duration_ms=2000,
-            min_query_count=64,
-            multi_stream_samples_per_query=4,
-            multi_stream_expected_latency_ns=1_000_000,
-            multi_stream_target_latency_percentile=0.99,
-        ),
+        settings={
+            "min_duration_ms": 2000,
+            "min_query_count": 64,
+            "multi_stream_samples_per_query": 4,
+            "multi_stream_expected_latency_ns": 1_000_000,
+            "multi_stream_target_latency_percentile": 0.99,
+        },
         service_s_per_sample=0.0004,
         batch=4,
         user_conf=(
@@ -126,13 +130,13 @@ PLANS: dict[str, ScenarioPlan] = {
         ),
     ),
     "Server": ScenarioPlan(
-        settings=dict(
-            min_duration_ms=1000,
-            min_query_count=256,
-            server_target_qps=500.0,
-            server_target_latency_ns=15_000_000,
-            server_target_latency_percentile=0.99,
-        ),
+        settings={
+            "min_duration_ms": 1000,
+            "min_query_count": 256,
+            "server_target_qps": 500.0,
+            "server_target_latency_ns": 15_000_000,
+            "server_target_latency_percentile": 0.99,
+        },
         service_s_per_sample=0.0005,
         user_conf=(
             f"{CONF_MODEL}.Server.target_qps = 500",
@@ -141,13 +145,13 @@ PLANS: dict[str, ScenarioPlan] = {
         ),
     ),
     "Offline": ScenarioPlan(
-        settings=dict(
-            min_duration_ms=1000,
-            min_query_count=1,
+        settings={
+            "min_duration_ms": 1000,
+            "min_query_count": 1,
             # LoadGen issues one query of 1.1 * expected_qps * min_duration samples:
             # 26,400 >= the v0.5 Offline minimum of 24,576.
-            offline_expected_qps=24000.0,
-        ),
+            "offline_expected_qps": 24000.0,
+        },
         service_s_per_sample=0.000045,  # ~22,000 samples/s, so the query outlasts min_duration
         batch=1024,
         user_conf=(
@@ -157,12 +161,12 @@ PLANS: dict[str, ScenarioPlan] = {
     ),
 }
 
-COMMON_SETTINGS = dict(
-    qsl_rng_seed=QSL_RNG_SEED,
-    sample_index_rng_seed=SAMPLE_INDEX_RNG_SEED,
-    schedule_rng_seed=SCHEDULE_RNG_SEED,
-    performance_sample_count_override=PERFORMANCE_SAMPLE_COUNT,
-)
+COMMON_SETTINGS = {
+    "qsl_rng_seed": QSL_RNG_SEED,
+    "sample_index_rng_seed": SAMPLE_INDEX_RNG_SEED,
+    "schedule_rng_seed": SCHEDULE_RNG_SEED,
+    "performance_sample_count_override": PERFORMANCE_SAMPLE_COUNT,
+}
 
 
 # --------------------------------------------------------------------------
@@ -248,9 +252,7 @@ class TinyNumpySUT:
                 answers = np.ascontiguousarray(self.predictions[idx], dtype="<i4")
                 _pace(t0 + self.service * len(chunk))
                 base = answers.ctypes.data
-                responses = [
-                    lg.QuerySampleResponse(s.id, base + 4 * k, 4) for k, s in enumerate(chunk)
-                ]
+                responses = [lg.QuerySampleResponse(s.id, base + 4 * k, 4) for k, s in enumerate(chunk)]
                 lg.QuerySamplesComplete(responses)
                 del answers  # only now may the buffer go
 
@@ -278,9 +280,7 @@ def run_loadgen(lg, scenario: str, mode: str, predictions: np.ndarray, dest: Pat
     """
     plan = PLANS[scenario]
     accuracy = mode == "AccuracyOnly"
-    sut_impl = TinyNumpySUT(
-        lg, predictions, 0.0 if accuracy else plan.service_s_per_sample, plan.batch
-    )
+    sut_impl = TinyNumpySUT(lg, predictions, 0.0 if accuracy else plan.service_s_per_sample, plan.batch)
     settings = lg.TestSettings()
     settings.scenario = getattr(lg.TestScenario, scenario)
     settings.mode = getattr(lg.TestMode, mode)
@@ -303,9 +303,7 @@ def run_loadgen(lg, scenario: str, mode: str, predictions: np.ndarray, dest: Pat
         try:
             # An audit.config in the working directory would silently change the
             # run: point LoadGen at one that cannot exist.
-            lg.StartTestWithLogSettings(
-                sut, qsl, settings, log_settings, str(Path(tmp) / "no-audit.config")
-            )
+            lg.StartTestWithLogSettings(sut, qsl, settings, log_settings, str(Path(tmp) / "no-audit.config"))
         finally:
             lg.DestroyQSL(qsl)
             lg.DestroySUT(sut)
@@ -320,6 +318,34 @@ def run_loadgen(lg, scenario: str, mode: str, predictions: np.ndarray, dest: Pat
             if not src.is_file() or src.stat().st_size == 0:
                 raise RuntimeError(f"LoadGen did not write {name} for {scenario} {mode}")
             shutil.copyfile(src, dest / name)
+
+
+def run_isolated(scenario: str, mode: str, val_map: Path, dest: Path) -> None:
+    """run_loadgen() in a fresh Python process, one LoadGen test per process.
+
+    LoadGen 6.0.17 reports the logging allocations of the previous test's
+    threads at the top of the next test's detail log, stamped with a wrapped
+    negative time (time_ms ~ 1.8e13): submissions run one test per process,
+    and so does this script.
+    """
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--run-one",
+        scenario,
+        mode,
+        str(val_map),
+        str(dest),
+    ]
+    subprocess.run(cmd, check=True)
+
+
+def _run_one(scenario: str, mode: str, val_map: Path, dest: Path) -> int:
+    import mlperf_loadgen as lg
+
+    predictions = make_predictions(read_val_map(val_map).astype("<i4"))
+    run_loadgen(lg, scenario, mode, predictions, dest)
+    return 0
 
 
 # --------------------------------------------------------------------------
@@ -498,7 +524,10 @@ def mllog_to_v05_text(
     def emit(ev: dict, text: str) -> None:
         meta = ev.get("metadata") or {}
         # v0.5 printed the Effective block before the Requested one: keep ts monotonic.
-        ts = max(last_ts[0], int(round(float(ev.get("time_ms", 0.0)) * 1e6)))
+        ts = round(float(ev.get("time_ms", 0.0)) * 1e6)
+        if not 0 <= ts < 2**63:  # a wrapped negative time (see run_isolated)
+            ts = 0
+        ts = max(last_ts[0], ts)
         last_ts[0] = ts
         out.append(f'"pid": {meta.get("pid", 0)}, "tid": {meta.get("tid", 0)}, "ts": {ts}ns : {text}')
 
@@ -513,7 +542,11 @@ def mllog_to_v05_text(
         meta = ev.get("metadata") or {}
         if not key.startswith("logger_"):
             counters_open = False
-        if key == "loadgen_version":
+        if meta.get("is_error"):
+            emit(ev, f"ERROR : {value}")
+        elif meta.get("is_warning"):
+            emit(ev, f"WARNING : {_v05_warning(str(value))}")
+        elif key == "loadgen_version":
             emit(ev, "LoadgenVersionInfo:")
             emit(ev, f"version : {value}")
         elif key == "loadgen_build_date_local":
@@ -581,15 +614,11 @@ def mllog_to_v05_text(
             if not counters_open:
                 emit(ev, "Log Contention Counters:")
                 counters_open = True
-            emit(ev, f"{value} : {key[len('logger_'):]}")
+            emit(ev, f"{value} : {key[len('logger_') :]}")
         elif key == "power_begin":
             emit(ev, f'POWER_BEGIN: "mode" : {v05_mode}, "time" : {value}')
         elif key == "power_end":
             emit(ev, f'POWER_END: "mode" : {v05_mode}, "time" : {value}')
-        elif meta.get("is_error"):
-            emit(ev, f"ERROR : {value}")
-        elif meta.get("is_warning"):
-            emit(ev, f"WARNING : {_v05_warning(str(value))}")
         # everything else (result_*, early_stopping_*, num_errors, ...) has no v0.5 detail line
 
     eol = "\r\n" if crlf else "\n"
@@ -603,9 +632,8 @@ def _v05_warning(text: str) -> str:
         r"Logging allocation detected: tid: (\d+) reserved_entries: (\d+) max_entries: (\d+)", text
     )
     if m:
-        return (
-            'Logging allocation detected: "tid" : {}, "reserved_entries" : {}, '
-            '"max_entries" : {}'.format(*m.groups())
+        return 'Logging allocation detected: "tid" : {}, "reserved_entries" : {}, "max_entries" : {}'.format(
+            *m.groups()
         )
     return text
 
@@ -828,10 +856,10 @@ def measurement_readme(system: str, scenario: str, v05text: bool) -> str:
         f"# {system} / {BENCHMARK} / {scenario}\n\n"
         "Generated, with the other results of this sample submission, by\n\n"
         "```\npython reference_logs/generate.py\n```\n\n"
-        "It runs MLPerf LoadGen 6.0.17 (`mlcommons-loadgen`, `import mlperf_loadgen`) in\n"
-        "`AccuracyOnly` mode (all 50,000 samples) and in `PerformanceOnly` mode "
-        f"({SERVER_RUNS if scenario == 'Server' else 1} run"
-        f"{'s' if scenario == 'Server' else ''}) against the tiny NumPy SUT described in\n"
+        "It runs MLPerf LoadGen 6.0.17 (`mlcommons-loadgen`, `import mlperf_loadgen`)\n"
+        "in `AccuracyOnly` mode (all 50,000 samples) and in `PerformanceOnly` mode\n"
+        f"({SERVER_RUNS if scenario == 'Server' else 1} run{'s' if scenario == 'Server' else ''}) "
+        "against the tiny NumPy SUT described in\n"
         f"`code/{BENCHMARK}/{IMPLEMENTATION}/README.md`, with these TestSettings:\n\n"
         "| TestSettings field | value |\n|---|---|\n"
         f"{rows}\n"
@@ -852,9 +880,17 @@ submission. Its source is `reference_logs/generate.py` in the mlcheck repository
   format of the v0.5 ResNet-50 reference implementation.
 - One worker thread answers queries in order and completes them with
   `QuerySamplesComplete`, simulating a fixed per-sample service time in
-  performance runs (SingleStream 1 ms, MultiStream 0.4 ms, Server 0.5 ms,
-  Offline 45 us in batches of 1024); accuracy runs are not paced.
+  performance runs; accuracy runs are not paced. Service times: {{service}}.
 """
+
+
+def code_readme() -> str:
+    service = ", ".join(
+        f"{name} {plan.service_s_per_sample * 1e6:g} us"
+        + (f" in batches of {plan.batch}" if plan.batch > 1 else "")
+        for name, plan in PLANS.items()
+    )
+    return CODE_README.replace("{service}", service)
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -885,9 +921,7 @@ def convert_run(src: Path, dst: Path, *, crlf: bool, nul: bool) -> None:
     dst.mkdir(parents=True, exist_ok=True)
     detail_lines = (src / "mlperf_log_detail.txt").read_text(encoding="utf-8").splitlines()
     summary = (src / "mlperf_log_summary.txt").read_text(encoding="utf-8")
-    detail_text, summary_text = mllog_to_v05_text(
-        detail_lines, summary, crlf=crlf, nul_after_sut_name=nul
-    )
+    detail_text, summary_text = mllog_to_v05_text(detail_lines, summary, crlf=crlf, nul_after_sut_name=nul)
     (dst / "mlperf_log_detail.txt").write_bytes(detail_text.encode("utf-8"))
     (dst / "mlperf_log_summary.txt").write_bytes(summary_text.encode("utf-8"))
     for name in ("mlperf_log_accuracy.json", "accuracy.txt"):
@@ -919,10 +953,14 @@ def main(argv=None) -> int:
         default=list(SCENARIOS),
         help="run only these scenarios (for development; the committed sample has all four)",
     )
+    parser.add_argument("--run-one", nargs=4, help=argparse.SUPPRESS)  # internal: one LoadGen test
     args = parser.parse_args(argv)
+    if args.run_one:
+        scenario, mode, val_map_arg, dest_arg = args.run_one
+        return _run_one(scenario, mode, Path(val_map_arg), Path(dest_arg))
 
     try:
-        import mlperf_loadgen as lg
+        import mlperf_loadgen  # noqa: F401  (used by the child processes)
     except ImportError:
         print("error: needs MLPerf LoadGen: pip install mlcommons-loadgen", file=sys.stderr)
         return 2
@@ -937,13 +975,12 @@ def main(argv=None) -> int:
     labels = make_labels()
     write_val_map(val_map, labels)
     labels = read_val_map(val_map)  # score against the file as written
-    predictions = make_predictions(labels.astype("<i4"))
 
     write_json(
         root / "systems" / f"{SYSTEM}.json",
         system_description(SYSTEM, "Sample system of mlcheck; logs written by LoadGen 6.0.17 (MLLOG)."),
     )
-    write_text(root / "code" / BENCHMARK / IMPLEMENTATION / "README.md", CODE_README)
+    write_text(root / "code" / BENCHMARK / IMPLEMENTATION / "README.md", code_readme())
 
     started = time.monotonic()
     for scenario in args.scenarios:
@@ -952,7 +989,7 @@ def main(argv=None) -> int:
 
         acc_dir = results / "accuracy"
         print(f"[{time.monotonic() - started:6.1f}s] {scenario} accuracy", flush=True)
-        run_loadgen(lg, scenario, "AccuracyOnly", predictions, acc_dir)
+        run_isolated(scenario, "AccuracyOnly", val_map, acc_dir)
         good, total = score_accuracy_log(acc_dir / "mlperf_log_accuracy.json", labels)
         write_text(acc_dir / "accuracy.txt", accuracy_line(good, total))
         print(f"          {accuracy_line(good, total).strip()}", flush=True)
@@ -960,7 +997,7 @@ def main(argv=None) -> int:
         runs = SERVER_RUNS if scenario == "Server" else 1
         for run in range(1, runs + 1):
             print(f"[{time.monotonic() - started:6.1f}s] {scenario} performance run_{run}", flush=True)
-            run_loadgen(lg, scenario, "PerformanceOnly", predictions, results / "performance" / f"run_{run}")
+            run_isolated(scenario, "PerformanceOnly", val_map, results / "performance" / f"run_{run}")
 
     # The same runs, in the v0.5 text format.
     converted = [s for s in V05TEXT_SCENARIOS if s in args.scenarios]
