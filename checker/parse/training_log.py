@@ -1,0 +1,367 @@
+"""MLPerf Training result logs, one tolerant parser per format.
+
+- v0.5 `:::MLPv0.5.0 <benchmark> <ts> (<file>:<line>) <key>[: <value>]`
+- v0.6 `:::MLL <unix seconds> <key>: {"value": ..., "metadata": {...}}`
+- v0.7+ `:::MLLOG {"time_ms": ..., "key": ..., "value": ..., "metadata": {...}}`
+
+Nothing here raises for bad input. Every oddity becomes a Quirk (kind, first line, count,
+an example) that the rules turn into findings. A log in no MLPerf format at all is still
+read for the facts it states in its own words (run start and stop, "Total runtime",
+accuracies) so the time can be derived and said so.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+FORMAT_V05 = "MLPv0.5.0"
+FORMAT_V06 = "MLL"
+FORMAT_V07 = "MLLOG"
+FORMAT_FOREIGN = "foreign"  # some text, but no MLPerf token at all
+FORMAT_EMPTY = "empty"
+
+# Quirk kinds (stable; the rules map them to rule ids).
+PREFIX = "prefix"  # text before the token: MPI rank tags, other processes' output
+INTERLEAVED = "interleaved"  # two records on one line
+UNPARSED = "unparsed"  # a record whose payload could not be read (truncated, garbage)
+PYDICT = "python-dict"  # payload written as a Python dict (single quotes, bare keys)
+STRING_NUMBER = "string-number"  # a number written as a string
+DUPLICATE = "duplicate"  # the same once-only key printed many times (many ranks)
+
+ONCE_KEYS = ("run_start", "run_stop", "init_stop", "eval_result")
+
+_MLL = re.compile(r":::MLL[ \t]+(\d+(?:\.\d*)?)[ \t]+([A-Za-z0-9_]+)[ \t]*:[ \t]*(.*)$")
+_V05 = re.compile(
+    r":::MLPv0\.5\.0[ \t]+(\S+)[ \t]+(\d+(?:\.\d*)?)[ \t]+\(([^)]*)\)[ \t]+([A-Za-z0-9_]+)(?:[ \t]*:[ \t]*(.*))?$"
+)
+_BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*:)")
+_BARE_WORD = re.compile(r"(:\s*)([A-Za-z_][A-Za-z0-9_./<>-]*)(\s*[,}])")
+_JSON_WORDS = re.compile(r"\b(null|true|false)\b")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One log record: key, value, metadata, time in seconds, 1-based line number."""
+
+    key: str
+    value: Any
+    metadata: dict[str, Any]
+    time_s: float
+    line: int
+
+
+@dataclass
+class Quirk:
+    """One kind of oddity in a log: where it first happened, how often, and an example."""
+
+    kind: str
+    line: int
+    count: int = 1
+    example: str = ""
+    detail: str = ""
+
+
+@dataclass
+class ForeignFacts:
+    """What a log in no MLPerf format still states: start/stop times, total runtime, accuracies."""
+
+    benchmark: str | None = None
+    run_start_s: float | None = None
+    run_start_line: int | None = None
+    run_stop_s: float | None = None
+    run_stop_line: int | None = None
+    total_runtime_s: float | None = None
+    total_runtime_line: int | None = None
+    accuracies: list[tuple[int, float, bool]] = field(default_factory=list)  # (line, value, was a percent)
+
+
+@dataclass
+class TrainingLog:
+    """A parsed training log: its format, the records in order, and its quirks."""
+
+    format: str
+    events: list[Event] = field(default_factory=list)
+    quirks: dict[str, Quirk] = field(default_factory=dict)
+    lines: int = 0
+    record_lines: int = 0  # lines holding an MLPerf token
+    benchmark: str | None = None  # as the v0.5 format names it on every line
+    foreign: ForeignFacts | None = None
+
+    def note(self, kind: str, line: int, example: str = "", detail: str = "") -> None:
+        """Count one quirk; the first occurrence keeps its line and example."""
+        q = self.quirks.get(kind)
+        if q is None:
+            self.quirks[kind] = Quirk(kind, line, 1, example[:160], detail)
+        else:
+            q.count += 1
+
+    def first(self, key: str) -> Event | None:
+        """The first record with `key` (many ranks may print it; the first one counts)."""
+        for e in self.events:
+            if e.key == key:
+                return e
+        return None
+
+    def all(self, key: str) -> list[Event]:
+        """Every record with `key`, in log order."""
+        return [e for e in self.events if e.key == key]
+
+
+def _loads_lenient(payload: str) -> tuple[Any, bool]:
+    """JSON first; then a Python literal (never eval); then bare keys quoted. (value, was_json) or raises."""
+    try:
+        return json.loads(payload), True
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(payload), False
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        pass
+    pythonic = _JSON_WORDS.sub(lambda m: {"null": "None", "true": "True", "false": "False"}[m.group(0)], payload)
+    try:
+        return ast.literal_eval(pythonic), False
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        pass
+    quoted = _BARE_KEY.sub(r'\1"\2"\3', payload)
+    quoted = _BARE_WORD.sub(r'\1"\2"\3', quoted)
+    quoted = _BARE_WORD.sub(r'\1"\2"\3', quoted)  # adjacent matches share a delimiter
+    quoted = quoted.replace('"true"', "true").replace('"false"', "false").replace('"null"', "null")
+    quoted = quoted.replace('"True"', "true").replace('"False"', "false").replace('"None"', "null")
+    return json.loads(quoted), False
+
+
+def _number(v: Any) -> tuple[Any, bool]:
+    """A number written as a string becomes a number; (value, was_string)."""
+    if isinstance(v, str) and _NUMBER.match(v.strip()):
+        s = v.strip()
+        return (float(s) if any(c in s for c in ".eE") else int(s)), True
+    return v, False
+
+
+def _record(log: TrainingLog, key: str, ts: float, payload: str | None, lineno: int, raw: str) -> None:
+    """Decode one v0.6-style payload into an Event, noting what was odd about it."""
+    value: Any = None
+    meta: dict[str, Any] = {}
+    if payload is not None and payload.strip():
+        try:
+            obj, was_json = _loads_lenient(payload.strip())
+        except (ValueError, RecursionError):
+            log.note(UNPARSED, lineno, raw, f"the payload of '{key}' is not JSON (truncated or garbled)")
+            return
+        if not was_json:
+            log.note(PYDICT, lineno, raw)
+        if isinstance(obj, dict) and ("value" in obj or "metadata" in obj):
+            value = obj.get("value")
+            m = obj.get("metadata")
+            meta = dict(m) if isinstance(m, dict) else {}
+        else:
+            value = obj
+    value, was_str = _number(value) if key.startswith("eval_") else (value, False)
+    if was_str:
+        log.note(STRING_NUMBER, lineno, raw, f"'{key}' value")
+    for mk in ("epoch_num", "timestamp", "iteration", "first_epoch_num", "epoch_count"):
+        if mk in meta:
+            meta[mk], was_str = _number(meta[mk])
+            if was_str:
+                log.note(STRING_NUMBER, lineno, raw, f"'{key}' metadata {mk}")
+    log.events.append(Event(key, value, meta, ts, lineno))
+
+
+def _parse_mll(log: TrainingLog, lines: list[str]) -> None:
+    for i, line in enumerate(lines, 1):
+        pos = line.find(":::MLL")
+        if pos < 0:
+            continue
+        log.record_lines += 1
+        if pos > 0 and line[:pos].strip():
+            log.note(PREFIX, i, line)
+        chunk = line[pos:]
+        if chunk.count(":::MLL") > 1:
+            log.note(INTERLEAVED, i, line)
+            pieces = [":::MLL" + p for p in chunk.split(":::MLL")[1:]]
+        else:
+            pieces = [chunk]
+        for piece in pieces:
+            m = _MLL.match(piece)
+            if m is None:
+                log.note(UNPARSED, i, piece, "the record does not match ':::MLL <seconds> <key>: <payload>'")
+                continue
+            _record(log, m.group(2), float(m.group(1)), m.group(3), i, line)
+
+
+def _parse_mllog(log: TrainingLog, lines: list[str]) -> None:
+    for i, line in enumerate(lines, 1):
+        pos = line.find(":::MLLOG")
+        if pos < 0:
+            continue
+        log.record_lines += 1
+        if pos > 0 and line[:pos].strip():
+            log.note(PREFIX, i, line)
+        chunk = line[pos + len(":::MLLOG"):].strip()
+        if ":::MLLOG" in chunk:
+            log.note(INTERLEAVED, i, line)
+            chunk = chunk.split(":::MLLOG")[0].strip()
+        try:
+            obj, was_json = _loads_lenient(chunk)
+        except (ValueError, RecursionError):
+            log.note(UNPARSED, i, line, "the record is not a JSON object (truncated or garbled)")
+            continue
+        if not was_json:
+            log.note(PYDICT, i, line)
+        if not isinstance(obj, dict) or not isinstance(obj.get("key"), str):
+            log.note(UNPARSED, i, line, "the record has no 'key'")
+            continue
+        t, was_str = _number(obj.get("time_ms"))
+        if was_str:
+            log.note(STRING_NUMBER, i, line, "time_ms")
+        if not isinstance(t, (int, float)) or isinstance(t, bool):
+            log.note(UNPARSED, i, line, "the record has no numeric 'time_ms'")
+            continue
+        m = obj.get("metadata")
+        meta = dict(m) if isinstance(m, dict) else {}
+        value = obj.get("value")
+        key = obj["key"]
+        if key.startswith("eval_"):
+            value, was_str = _number(value)
+            if was_str:
+                log.note(STRING_NUMBER, i, line, f"'{key}' value")
+        for mk in ("epoch_num", "samples_count", "status"):
+            if mk in meta and mk != "status":
+                meta[mk], was_str = _number(meta[mk])
+                if was_str:
+                    log.note(STRING_NUMBER, i, line, f"'{key}' metadata {mk}")
+        log.events.append(Event(key, value, meta, float(t) / 1000.0, i))
+
+
+def _parse_v05(log: TrainingLog, lines: list[str]) -> None:
+    for i, line in enumerate(lines, 1):
+        pos = line.find(":::MLPv0.5.0")
+        if pos < 0:
+            continue
+        log.record_lines += 1
+        if pos > 0 and line[:pos].strip():
+            log.note(PREFIX, i, line)
+        chunk = line[pos:]
+        if chunk.count(":::MLPv0.5.0") > 1:
+            log.note(INTERLEAVED, i, line)
+            chunk = ":::MLPv0.5.0" + chunk.split(":::MLPv0.5.0")[1]
+        m = _V05.match(chunk.rstrip())
+        if m is None:
+            log.note(UNPARSED, i, line, "the record does not match ':::MLPv0.5.0 <benchmark> <ts> (<file>:<line>) <key>'")
+            continue
+        bench, ts, where, key, payload = m.groups()
+        if log.benchmark is None:
+            log.benchmark = bench
+        value: Any = None
+        if payload is not None and payload.strip():
+            try:
+                value, was_json = _loads_lenient(payload.strip())
+                if not was_json:
+                    log.note(PYDICT, i, line)
+            except (ValueError, RecursionError):
+                value = payload.strip()  # v0.5 values may be free text, e.g. shapes "(224, 224, 3) -> ..."
+        meta: dict[str, Any] = {"where": where}
+        if isinstance(value, dict) and key in ("eval_accuracy", "run_stop", "eval_target"):
+            # v0.5 puts epoch and status inside the value: {"epoch": 3, "value": 0.75}, {"success": true}
+            meta.update({k: v for k, v in value.items() if k != "value"})
+            if "epoch" in value:
+                meta["epoch_num"] = value["epoch"]
+            if "success" in value:
+                meta["status"] = "success" if value["success"] else "aborted"
+            value = value.get("value", value)
+        if key.startswith("eval_"):
+            value, was_str = _number(value)
+            if was_str:
+                log.note(STRING_NUMBER, i, line, f"'{key}' value")
+        log.events.append(Event(key, value, meta, float(ts), i))
+
+
+# A log in its own words, e.g. "MLPerf: resnet [06/13/19 00:30:56], run_start"
+_FOREIGN_LINE = re.compile(r"\[(\d\d)/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)\]")
+_FOREIGN_BENCH = re.compile(r"MLPerf:\s*([A-Za-z0-9_-]+)\s*\[")
+_TOTAL = re.compile(r"total[ _]run[ _]?time\s*[:=]?\s*([0-9.]+)\s*(minutes|minute|mins|min|seconds|secs|sec|s|hours|h)?",
+                    re.I)
+_ACC = re.compile(r"(?:eval_)?accuracy\b[^0-9\n]*([0-9]+(?:\.[0-9]+)?)\s*(%?)", re.I)
+
+
+def _foreign_time(m: re.Match[str]) -> float:
+    mo, d, y, hh, mm, ss = (int(x) for x in m.groups())
+    return datetime(2000 + y, mo, d, hh, mm, ss, tzinfo=timezone.utc).timestamp()
+
+
+def _parse_foreign(log: TrainingLog, lines: list[str]) -> None:
+    facts = ForeignFacts()
+    for i, line in enumerate(lines, 1):
+        low = line.lower()
+        if facts.benchmark is None:
+            b = _FOREIGN_BENCH.search(line)
+            if b:
+                facts.benchmark = b.group(1)
+        if "run_start" in low or "run start" in low:
+            t = _FOREIGN_LINE.search(line)
+            if t and facts.run_start_s is None:
+                facts.run_start_s, facts.run_start_line = _foreign_time(t), i
+        elif "run_stop" in low or "run stop" in low:
+            t = _FOREIGN_LINE.search(line)
+            if t and facts.run_stop_s is None:
+                facts.run_stop_s, facts.run_stop_line = _foreign_time(t), i
+        if "runtime" in low or "run time" in low or "run_time" in low:
+            tm = _TOTAL.search(line)
+            if tm and facts.total_runtime_s is None:
+                unit = (tm.group(2) or "s").lower()
+                scale = 60.0 if unit.startswith("min") else 3600.0 if unit.startswith("h") else 1.0
+                facts.total_runtime_s, facts.total_runtime_line = float(tm.group(1)) * scale, i
+        if "accuracy" in low:
+            am = _ACC.search(line)
+            if am:
+                facts.accuracies.append((i, float(am.group(1)), am.group(2) == "%"))
+    log.foreign = facts
+
+
+def detect_format(text: str) -> str:
+    """The log format by the first MLPerf token in the text (MLLOG before MLL: one contains the other)."""
+    positions = {fmt: text.find(tok) for fmt, tok in
+                 ((FORMAT_V07, ":::MLLOG"), (FORMAT_V06, ":::MLL "), (FORMAT_V05, ":::MLPv0.5.0"))}
+    found = {f: p for f, p in positions.items() if p >= 0}
+    if not found:
+        if not text.strip():
+            return FORMAT_EMPTY
+        return FORMAT_FOREIGN
+    if FORMAT_V06 in found and FORMAT_V07 in found and found[FORMAT_V07] <= found[FORMAT_V06]:
+        return FORMAT_V07
+    return min(found, key=lambda f: found[f])
+
+
+def parse_training_log(text: str) -> TrainingLog:
+    """Parse a training log in whichever format it is written; never raises."""
+    fmt = detect_format(text)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    log = TrainingLog(fmt, lines=len(lines))
+    if fmt == FORMAT_V06:
+        _parse_mll(log, lines)
+    elif fmt == FORMAT_V07:
+        _parse_mllog(log, lines)
+    elif fmt == FORMAT_V05:
+        _parse_v05(log, lines)
+    elif fmt == FORMAT_FOREIGN:
+        _parse_foreign(log, lines)
+    for key in ONCE_KEYS:
+        seen = [e for e in log.events if e.key == key]
+        if len(seen) > 1:
+            q = Quirk(DUPLICATE, seen[1].line, len(seen) - 1, key)
+            prev = log.quirks.get(DUPLICATE)
+            if prev is None:
+                log.quirks[DUPLICATE] = q
+            else:
+                prev.count += q.count
+                prev.example += f", {key}"
+                prev.line = min(prev.line, q.line)
+    return log

@@ -1,0 +1,356 @@
+"""Parse stage for training: read logs and system descriptions into typed facts the check kinds judge."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..engine.ruleset import Ruleset
+from ..parse.textio import DEFAULT_MAX_BYTES, read_text
+from ..parse.training_log import TrainingLog, parse_training_log
+from .discover import RunFile, TrainingEntry, TrainingSubmitter, TrainingTree
+from .scoring import Convergence, EntryScore, RunTime, convergence, olympic_score, run_time
+
+OK_STATUS = ("success", None)
+
+
+@dataclass
+class SystemFacts:
+    """A system description as found: where, what form, the data read, what was wrong, a summary."""
+
+    submitter: TrainingSubmitter
+    system: str
+    rel: str | None  # None when missing
+    expected: str  # where the round expects it
+    form: str = "missing"  # json, log-dump, entry.json, missing, unreadable
+    data: dict[str, Any] | None = None
+    problem: str | None = None
+    problem_line: int | None = None
+    schema: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunFacts:
+    """One run: its file, parsed log, time to train and convergence."""
+
+    file: RunFile
+    log: TrainingLog | None = None
+    problem: str | None = None
+    time: RunTime | None = None
+    conv: Convergence | None = None
+
+    @property
+    def minutes(self) -> float | None:
+        return self.time.seconds / 60.0 if self.time and self.time.seconds is not None else None
+
+    @property
+    def status(self) -> str | None:
+        if self.log is None:
+            return None
+        stop = self.log.first("run_stop")
+        s = stop.metadata.get("status") if stop else None
+        return str(s) if s is not None else None
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.conv and self.conv.reached and self.status in OK_STATUS)
+
+
+@dataclass
+class EntryFacts:
+    """One system x benchmark result: its runs, system, the round's data for it, and its score."""
+
+    entry: TrainingEntry
+    benchmark: str | None
+    bench: dict[str, Any]
+    system: SystemFacts
+    division: str
+    runs: list[RunFacts] = field(default_factory=list)
+    score: EntryScore | None = None
+    scored: list[RunFacts] = field(default_factory=list)  # the runs that entered the olympic mean's input
+
+    @property
+    def target(self) -> Any:
+        t = self.bench.get("target") or {}
+        return t.get("value")
+
+    @property
+    def unit(self) -> str:
+        return str((self.bench.get("target") or {}).get("unit", "fraction"))
+
+
+@dataclass
+class SubmitterFacts:
+    """A submitter folder and what was wrong with its submission.json, if it has one."""
+
+    sub: TrainingSubmitter
+    submission_problem: str | None = None
+    submission_line: int | None = None
+
+
+@dataclass
+class TreeFacts:
+    """Everything the training check kinds look at."""
+
+    tree: TrainingTree
+    round: str
+    policy: str
+    allowed_nonconverged: int
+    systems: dict[tuple[str, str], SystemFacts] = field(default_factory=dict)
+    entries: list[EntryFacts] = field(default_factory=list)
+    submitters: list[SubmitterFacts] = field(default_factory=list)
+
+
+def training_data(ruleset: Ruleset, key: str, default: Any = None) -> Any:
+    """A value from the ruleset's `training` section (the `value` of a {value, source} entry)."""
+    v = ruleset.data.get("training", {}).get(key)
+    if isinstance(v, dict) and "value" in v:
+        return v["value"]
+    return default if v is None else v
+
+
+def benchmarks(ruleset: Ruleset) -> dict[str, dict[str, Any]]:
+    """The round's benchmarks (a benchmark set to null by a later round is gone)."""
+    return {k: v for k, v in ruleset.data.get("training", {}).get("benchmarks", {}).items() if v}
+
+
+def canonical_benchmark(ruleset: Ruleset, folder: str) -> str | None:
+    """The canonical benchmark of a folder name, aliases included (mask -> maskrcnn)."""
+    low = folder.lower()
+    for name, b in benchmarks(ruleset).items():
+        if low == name or low in [a.lower() for a in b.get("aliases", [])]:
+            return name
+    return None
+
+
+_DUMP_LINE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*:\s*(\{.*\})\s*$")
+
+
+def _loose(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        return text
+
+
+def read_system(root: Path, sub: TrainingSubmitter, system: str, round_schema: str, max_bytes: int) -> SystemFacts:
+    """Read a system description: systems/<system>.json, else the v0.5-style results/<system>/entry.json."""
+    expected = "/".join(p for p in (sub.rel, "systems", f"{system}.json") if p)
+    rel = sub.system_files.get(system)
+    schema = round_schema
+    form = "json"
+    if rel is None and system in sub.entry_jsons:
+        rel, form, schema = sub.entry_jsons[system], "entry.json", "training/v0.5/entry.schema.json"
+    facts = SystemFacts(sub, system, rel, expected, schema=schema)
+    if rel is None:
+        return facts
+    tf = read_text(root / rel, max_bytes)
+    if tf.text is None:
+        facts.form, facts.problem = "unreadable", "; ".join(tf.problems)
+        return facts
+    try:
+        data = json.loads(tf.text)
+    except ValueError as exc:
+        data = None
+        lines = [ln for ln in tf.text.split("\n") if ln.strip()]
+        dump = [_DUMP_LINE.match(ln) for ln in lines]
+        if lines and all(dump):
+            data = {}
+            for m in dump:
+                assert m is not None
+                try:
+                    payload = json.loads(m.group(2))
+                except ValueError:
+                    payload = {"value": _loose(m.group(2))}
+                data[m.group(1)] = payload.get("value") if isinstance(payload, dict) else payload
+            facts.form = "log-dump"
+            facts.problem = (f"is not JSON: it is a dump of {len(lines)} log lines ('key: {{\"value\": …}}'), "
+                             f"keys {', '.join(sorted(data))}; read as key/value pairs")
+            facts.problem_line = 1
+        else:
+            facts.form = "unreadable"
+            facts.problem = f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+            facts.problem_line = exc.lineno
+    if data is not None and not isinstance(data, dict):
+        facts.problem = f"is a JSON {type(data).__name__}, not an object"
+        data = None
+    if data is not None:
+        if facts.form != "log-dump":
+            facts.form = form
+        facts.data = data
+        facts.summary = summarise_system(data)
+    return facts
+
+
+def _get(d: dict[str, Any], *names: str) -> Any:
+    """A field by name, tolerating case, spaces for underscores, and 'processors' for 'processor'."""
+    norm = {re.sub(r"[\s-]+", "_", str(k).strip().lower()).replace("processors_", "processor_"): v for k, v in d.items()}
+    for n in names:
+        if n in d and d[n] not in (None, ""):
+            return d[n]
+        k = n.replace("processors_", "processor_")
+        if k in norm and norm[k] not in (None, ""):
+            return norm[k]
+    return None
+
+
+def _int(v: Any) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return int(v)
+    if isinstance(v, str):
+        m = re.match(r"^\s*(\d+)", v)
+        return int(m.group(1)) if m else None
+    return None
+
+
+def _none_like(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and v.strip().lower() in ("", "na", "n/a", "none", "-"))
+
+
+def summarise_system(data: dict[str, Any]) -> dict[str, Any]:
+    """Processor, count, software, status and name from any of the real description shapes."""
+    d = dict(data)
+    entry = d.get("entry")
+    if isinstance(entry, str):
+        entry = _loose(entry)
+    if isinstance(entry, dict):  # the log-dump form nests the v0.5 entry fields under 'entry'
+        for k, v in entry.items():
+            d.setdefault(k, v)
+    nodes = d.get("nodes")
+    if isinstance(nodes, str):
+        nodes = _loose(nodes)
+    if isinstance(nodes, dict):
+        nodes = [nodes]
+    out: dict[str, Any] = {}
+    n_nodes = _int(_get(d, "number_of_nodes"))
+    accel = _get(d, "accelerator_model_name")
+    per = _int(_get(d, "accelerators_per_node"))
+    if not _none_like(accel) and per:
+        out["processor"], out["processor_count"] = str(accel), per * (n_nodes or 1)
+    elif _get(d, "host_processor_model_name") and not isinstance(nodes, list):
+        out["processor"] = str(_get(d, "host_processor_model_name"))
+        hp = _int(_get(d, "host_processors_per_node"))
+        out["processor_count"] = (hp or 1) * (n_nodes or 1)
+    if "processor" not in out and isinstance(nodes, list) and nodes and all(isinstance(n, dict) for n in nodes):
+        count, name = 0, None
+        for n in nodes:
+            acc, na, nn = n.get("accelerator"), _int(n.get("num_accelerators")), _int(n.get("num_nodes")) or 1
+            if not _none_like(acc) and na:
+                count += na * nn
+                name = name or str(acc)
+        if name:
+            out["processor"], out["processor_count"] = name, count
+        else:
+            cpu = _get(d, "host_processor_model_name") or nodes[0].get("cpu")
+            hp = _int(_get(d, "host_processors_per_node"))
+            m = re.match(r"^\s*(\d+)\s*x\s*(.*)$", str(cpu or ""))
+            if hp is None and m:
+                hp, cpu = int(m.group(1)), m.group(2)
+            out["processor"] = str(cpu) if cpu else None
+            out["processor_count"] = sum((_int(n.get("num_nodes")) or 1) for n in nodes) * (hp or 1)
+    software = _get(d, "framework")
+    if software:
+        out["software"] = str(software)
+    for k in ("status", "division", "system_name"):
+        v = _get(d, k)
+        if v is not None:
+            out[k] = str(v)
+    if "system_name" not in out:
+        for k in ("platform", "hardware"):
+            if _get(d, k):
+                out["system_name"] = str(_get(d, k))
+                break
+    return out
+
+
+def read_run(root: Path, rf: RunFile, time_from: str, target: Any, unit: str, max_bytes: int) -> RunFacts:
+    """Read and parse one result log, derive its time and its convergence."""
+    run = RunFacts(rf)
+    if rf.absent:
+        return run
+    tf = read_text(root / rf.rel, max_bytes)
+    if tf.text is None:
+        run.problem = "; ".join(tf.problems)
+        return run
+    run.log = parse_training_log(tf.text)
+    run.time = run_time(run.log, time_from)
+    if target is not None:
+        run.conv = convergence(run.log, target, unit)
+    return run
+
+
+def _log_value(runs: list[RunFacts], key: str) -> str | None:
+    for r in runs:
+        if r.log is not None:
+            e = r.log.first(key)
+            if e is not None and isinstance(e.value, str) and e.value:
+                return e.value
+    return None
+
+
+def build_facts(tree: TrainingTree, ruleset: Ruleset, known_max_bytes: int = DEFAULT_MAX_BYTES) -> TreeFacts:
+    """Read every system description and log of the tree, then score each result."""
+    facts = TreeFacts(tree, ruleset.round, str(training_data(ruleset, "nonconverged", "count")),
+                      _allowed(ruleset))
+    round_schema = str(training_data(ruleset, "system_schema", ""))
+    for sub in tree.submitters:
+        facts.submitters.append(read_submission_json(tree.root, sub, known_max_bytes))
+        for system in sub.result_systems:
+            facts.systems[(sub.rel, system)] = read_system(tree.root, sub, system, round_schema, known_max_bytes)
+    for entry in tree.entries:
+        bname = canonical_benchmark(ruleset, entry.benchmark_dir)
+        bench = benchmarks(ruleset).get(bname or "", {})
+        tf = bench.get("time_from", {})
+        time_from = str(tf.get("value", "run_stop") if isinstance(tf, dict) else tf or "run_stop")
+        system = facts.systems[(entry.submitter_rel, entry.system)]
+        ef = EntryFacts(entry, bname, bench, system, "")
+        target = ef.target
+        for rf in entry.runs:
+            ef.runs.append(read_run(tree.root, rf, time_from, target, ef.unit, known_max_bytes))
+        division = system.summary.get("division") or _log_value(ef.runs, "submission_division") or "unknown"
+        ef.division = division.lower()
+        if not system.summary.get("status"):
+            status = _log_value(ef.runs, "submission_status")
+            if status:
+                system.summary["status"] = status
+        ef.scored = [r for r in ef.runs if r.minutes is not None]
+        ef.score = olympic_score([r.minutes or 0.0 for r in ef.scored], [r.converged for r in ef.scored],
+                                 facts.policy, facts.allowed_nonconverged)
+        facts.entries.append(ef)
+    return facts
+
+
+def read_submission_json(root: Path, sub: TrainingSubmitter, max_bytes: int) -> SubmitterFacts:
+    """The v0.5-style submission.json: a JSON object naming the org."""
+    out = SubmitterFacts(sub)
+    if sub.submission_json is None:
+        return out
+    tf = read_text(root / sub.submission_json, max_bytes)
+    if tf.text is None:
+        out.submission_problem = "; ".join(tf.problems)
+        return out
+    try:
+        data = json.loads(tf.text)
+    except ValueError as exc:
+        out.submission_problem = f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        out.submission_line = exc.lineno
+        return out
+    if not isinstance(data, dict):
+        out.submission_problem = f"is a JSON {type(data).__name__}, not an object"
+    elif not data.get("org"):
+        out.submission_problem = "has no 'org'"
+    return out
+
+
+def _allowed(ruleset: Ruleset) -> int:
+    for r in ruleset.rules:
+        if r.id == "train.runs.not-converged":
+            return int(r.params.get("allowed", 10**6))
+    return 10**6
