@@ -19,6 +19,8 @@ from .inference_facts import ResultFacts, TreeFacts, build_facts
 from .inference_facts import Options as FactOptions
 from .metrics import accuracy_record, headline_metric
 from .parse.textio import DEFAULT_MAX_BYTES
+from .training.validate import looks_like_training
+from .training.validate import register as _register_training
 
 
 @dataclass
@@ -48,6 +50,7 @@ class ValidateOptions:
 # Suites other than inference register a validator here: name -> (detect, validate).
 SuiteValidator = Callable[[Path, ValidateOptions], Report]
 SUITES: dict[str, SuiteValidator] = {}
+_register_training(SUITES)
 
 
 def read_known_absent(path: Path) -> frozenset[str]:
@@ -65,7 +68,8 @@ def detect_suite(root: Path) -> str:
         locate_submitters(root)
         return "inference"
     except NotASubmission:
-        if "training" in SUITES:
+        # positive detection: results/<system>/<benchmark>/result_*.txt under the root or a submitter folder
+        if "training" in SUITES and looks_like_training(root):
             return "training"
         raise
 
