@@ -97,13 +97,18 @@ def locate_training_submitters(root: Path, known_absent: frozenset[str] = frozen
         raise NotASubmission(f"{root} is not a folder", "Pass the submission folder.")
     if (root / "results").is_dir() and not (root / "results").is_symlink():
         return [(root, "")]
-    found = []
+    found: list[tuple[Path, str]] = []
+    partial: list[tuple[Path, str]] = []
     absent_subs = {p.split("/")[0] for p in known_absent if "/results/" in p}
     for d in list_dir(root).dirs:
         if d in JUNK:
             continue
         if ((root / d / "results").is_dir() and not (root / d / "results").is_symlink()) or d in absent_subs:
             found.append((root / d, d))
+        elif (root / d / "systems").is_dir() or (root / d / "submission.json").is_file():
+            partial.append((root / d, d))  # a submitter folder without results/: reported by the layout rule
+    if found:
+        found = sorted(found + partial, key=lambda x: x[1])
     if not found:
         raise NotASubmission(
             f"{root} holds no training submission (no results/<system>/<benchmark>/result_*.txt)",
