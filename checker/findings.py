@@ -30,6 +30,7 @@ class Finding:
     result: str | None = None  # the id of the result it belongs to, if any
     line: int | None = None
     pointer: str | None = None  # JSON pointer inside `path`, where useful
+    waived: str | None = None  # the justification of the waiver covering it; waived findings never fail a run
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -43,6 +44,8 @@ class Finding:
             out["line"] = self.line
         if self.pointer is not None:
             out["pointer"] = self.pointer
+        if self.waived is not None:
+            out["waived"] = self.waived
         return out
 
 
@@ -120,6 +123,7 @@ class Report:
     results: list[ResultRecord] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    waivers: list[dict[str, Any]] = field(default_factory=list)  # every waiver given, with what it matched
 
     def finalize(self) -> None:
         """Sort findings deterministically and decide each result's validity."""
@@ -127,7 +131,7 @@ class Report:
         errors_by_result: set[str] = set()
         error_paths: set[str] = set()
         for f in self.findings:
-            if f.severity is Severity.ERROR:
+            if f.severity is Severity.ERROR and f.waived is None:
                 if f.result is not None:
                     errors_by_result.add(f.result)
                 else:
@@ -137,7 +141,8 @@ class Report:
         self.results.sort(key=lambda r: r.id)
 
     def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity is severity)
+        """Findings of this severity that count: waived ones do not."""
+        return sum(1 for f in self.findings if f.severity is severity and f.waived is None)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -149,6 +154,7 @@ class Report:
             "errors": self.count(Severity.ERROR),
             "warnings": self.count(Severity.WARNING),
             "infos": self.count(Severity.INFO),
+            "waived": sum(1 for f in self.findings if f.waived is not None),
         }
 
     def exit_code(self, strict: bool = False) -> int:
@@ -173,4 +179,5 @@ class Report:
             "results": [r.to_dict() for r in self.results],
             "findings": [f.to_dict() for f in self.findings],
             "skipped": self.skipped,
+            "waivers": self.waivers,
         }
