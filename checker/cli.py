@@ -92,12 +92,17 @@ def validate(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for re-scoring (0: one per core).")] = 0,
     show_info: Annotated[bool, typer.Option("--show-info", help="Also print info-level notes in the text report.")] = False,
     audit_responses: Annotated[str, typer.Option("--audit-responses", help="TEST01 response comparison: off, small (logs under the rules' size cap) or all.")] = "small",
+    changed_since: Annotated[Optional[str], typer.Option("--changed-since", help="Validate only the results whose files changed since this git ref (and what they depend on).")] = None,
+    waivers: Annotated[Optional[Path], typer.Option("--waivers", help="YAML list of {rule, path, justification}: matching findings are kept, marked waived, and do not fail the run.")] = None,
 ) -> None:
     """Validate a submission against its round's rules."""
     from .api import ValidateOptions, read_known_absent
     from .api import validate as run_validate
+    from .changed import validate_changed
     from .report import render
+    from .report.github import write_step_summary
     from .report.text import render_text
+    from .waivers import apply_waivers, load_waivers
 
     opts = ValidateOptions(
         suite=suite, round=round, rules_file=rules,
@@ -107,13 +112,31 @@ def validate(
         audit_responses=_audit_mode(audit_responses),
     )
     targets = parse_report_targets(report)
-    result = run_validate(root, opts)
     fmt = resolve_format(format)
+    check_formats([fmt, *(t for t, _ in targets)])
+    waiver_list = load_waivers(waivers) if waivers else None
+    if changed_since:
+        result = validate_changed(root, changed_since, opts)
+    else:
+        result = run_validate(root, opts)
+    if waiver_list is not None:
+        apply_waivers(result, waiver_list)
     for tfmt, tpath in targets:
         write_output(render(result, tfmt), tpath)
     text = render_text(result, show_info=show_info) if fmt == "text" else render(result, fmt)
     write_output(text, output)
+    if "github" in (fmt, *(t for t, _ in targets)):
+        write_step_summary(result)  # appends to $GITHUB_STEP_SUMMARY when GitHub Actions set it
     raise typer.Exit(result.exit_code(strict))
+
+
+def check_formats(names: list[str]) -> None:
+    """Refuse an unknown output format before the (possibly long) validation runs."""
+    from .report import FORMATS
+
+    for name in names:
+        if name not in FORMATS:
+            raise UsageError(f"unknown output format '{name}'", "Known formats: " + ", ".join(sorted(FORMATS)))
 
 
 def _audit_mode(value: str) -> str:

@@ -6,13 +6,23 @@ from collections.abc import Callable
 
 from ..errors import UsageError
 from ..findings import Report
+from .csv_format import render_csv
+from .github import render_github
 from .json_format import render_json
+from .junit import render_junit
+from .markdown import render_markdown
+from .sarif import render_sarif
 from .text import render_text
 
 # name -> function(Report) -> str. Other formats register here.
 FORMATS: dict[str, Callable[[Report], str]] = {
     "json": render_json,
     "text": render_text,
+    "github": render_github,
+    "junit": render_junit,
+    "sarif": render_sarif,
+    "markdown": render_markdown,
+    "csv": render_csv,
 }
 
 
