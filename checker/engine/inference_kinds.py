@@ -486,6 +486,14 @@ def log_min_duration(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
                                  f"the rule requires {need_ms / 1000:g} s"}, path)
 
 
+def _issued_queries(run: RunFacts) -> int | None:
+    """Queries the run proves it issued: MLLOG's result_query_count, else the v0.5 generated count."""
+    if run.detail is None:
+        return None
+    issued = to_number(run.detail.results.get("query_count"))
+    return int(issued) if issued is not None else run.detail.generated_queries
+
+
 @kind("log_min_queries", "result")
 def log_min_queries(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
     """The run issued at least the scenario's minimum query count (configured, else proven by the detail log)."""
@@ -499,7 +507,7 @@ def log_min_queries(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
         got = _setting(run, "min_query_count")
         if got is None or got >= need:
             continue
-        generated = run.detail.generated_queries if run.detail else None
+        generated = _issued_queries(run)
         path = f"{run.rel}/{SUMMARY}"
         if generated is not None and generated >= need:
             yield Hit({"detail": f"min_query_count is configured as {int(got)}, below the rule's {need} for "
