@@ -1,0 +1,572 @@
+"""A streaming, vectorised reader of LoadGen's mlperf_log_accuracy.json.
+
+The file is a JSON list of `{"seq_id": N, "qsl_idx": M, "data": "<hex>"}` objects. It is read
+in blocks; each block is parsed with numpy over its bytes (quote positions, digit windows, a
+nibble lookup table), so the cost per entry is a few dozen nanoseconds instead of the
+microseconds of `json.load` plus a Python loop. A block that is not in LoadGen's exact shape
+(other key order, other value types, junk) falls back to a per-object JSON parse, which also
+says precisely what is wrong. Only the first payload of each sample is kept: memory stays
+bounded by the data set, not by the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import as_strided
+
+BLOCK_BYTES = 16 * 1024 * 1024
+TRUNCATION_MARK = b"..."  # later rounds keep the first and last 4 KiB with "\n\n...\n\n" between
+
+_WS = np.zeros(256, dtype=bool)
+for _c in b" \t\r\n":
+    _WS[_c] = True
+_NIBBLE = np.full(256, 255, dtype=np.uint8)
+for _i, _c in enumerate(b"0123456789abcdef"):
+    _NIBBLE[_c] = _i
+for _i, _c in enumerate(b"ABCDEF"):
+    _NIBBLE[_c] = 10 + _i
+_KEYS = ((0, b"seq_id"), (2, b"qsl_idx"), (4, b"data"))
+_OBJECT = re.compile(rb"\{[^{}]*\}")
+
+I64 = npt.NDArray[np.int64]
+U8 = npt.NDArray[np.uint8]
+
+
+@dataclass
+class Entries:
+    """One block's entries: sample indices, sequence ids and the decoded payloads (ragged)."""
+
+    qsl: I64
+    seq: I64
+    offsets: I64  # len(qsl) + 1 offsets into payload
+    payload: U8
+    bad_payload: npt.NDArray[np.bool_]  # hex that is odd-length or not hex; payload left empty
+
+
+class Malformed(Exception):
+    """A block is not in LoadGen's exact shape; the slow path takes over."""
+
+
+def _window_digits(arr: U8, start: I64, end: I64) -> tuple[I64, int]:
+    """Parse `: <digits> ,` (whitespace anywhere) in each region [start, end); raise Malformed otherwise."""
+    n = len(start)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    length = end - start
+    width = int(length.max())
+    if width > 64 or int(length.min()) < 2:
+        raise Malformed("number region")
+    cols = np.arange(width)
+    idx = np.minimum(start[:, None] + cols, len(arr) - 1)
+    w = arr[idx]
+    valid = cols < length[:, None]
+    isdig = valid & (w >= 48) & (w <= 57)
+    colon = valid & (w == 58)
+    comma = valid & (w == 44)
+    other = valid & ~isdig & ~colon & ~comma & ~_WS[w]
+    if other.any() or (colon.sum(1) != 1).any() or (comma.sum(1) != 1).any():
+        raise Malformed("number region")
+    runs = isdig & ~np.concatenate([np.zeros((n, 1), bool), isdig[:, :-1]], axis=1)
+    ndig = isdig.sum(1)
+    if (runs.sum(1) != 1).any() or (ndig > 18).any():
+        raise Malformed("number region")
+    first = isdig.argmax(1)
+    last = width - 1 - isdig[:, ::-1].argmax(1)
+    if (colon.argmax(1) > first).any() or (comma.argmax(1) < last).any():
+        raise Malformed("number region")
+    right = np.cumsum(isdig[:, ::-1], axis=1)[:, ::-1]  # digits at or right of each column
+    powers = 10 ** np.maximum(right - 1, 0).astype(np.int64)
+    vals: I64 = np.where(isdig, (w.astype(np.int64) - 48) * powers, 0).sum(1)
+    return vals, int(ndig.sum())
+
+
+_PAD = bytes(64)  # lets fixed-width windows run past the end of a block
+
+
+def _literal(text: bytes) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """A literal of up to 16 bytes as two little-endian words and their masks."""
+    raw = text.ljust(16, b"\0")
+    mask = (b"\xff" * len(text)).ljust(16, b"\0")
+    return np.frombuffer(raw, np.uint64).copy(), np.frombuffer(mask, np.uint64).copy()
+
+
+# LoadGen writes `{ "seq_id" : N, "qsl_idx" : M, "data" : "HEX" }`, entries separated by `,\n`.
+# (quote column, offset from that quote, literal)
+_LITERALS = tuple((col, off, _literal(text)) for col, off, text in (
+    (0, -2, b'{ "seq_id" : '), (2, -2, b', "qsl_idx" : '), (4, -2, b', "data" : "'), (7, 0, b'" },\n{ "')))
+_LAST = _literal(b'" }')
+_LIT_A, _LIT_B, _LIT_C, _LIT_D = (lit for _, _, lit in _LITERALS)
+_HEXOK = _NIBBLE != 255
+
+
+def _rows(padded: U8, starts: I64, width: int) -> U8:
+    """The `width` bytes at each start, gathered row by row through a strided view."""
+    view = as_strided(padded, shape=(len(padded) - width + 1, width), strides=(1, 1), writeable=False)
+    rows: U8 = view[starts]
+    return rows
+
+
+def _matches(padded: U8, starts: I64, lit: tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]) -> bool:
+    words = _rows(padded, starts, 16).view(np.uint64)
+    want, mask = lit
+    return bool(((words & mask) == want).all())
+
+
+def _digits_exact(padded: U8, start: I64, end: I64) -> I64:
+    """Decimal integers in [start, end), already known to be framed exactly; raise Malformed otherwise."""
+    length = end - start
+    if len(length) == 0:
+        return np.zeros(0, np.int64)
+    width = int(length.max())
+    if int(length.min()) < 1 or width > 18:
+        raise Malformed("number")
+    w = _rows(padded, end - width, width) - np.uint8(48)
+    mask = np.arange(width) >= (width - length)[:, None]
+    if (w[mask] > 9).any():
+        raise Malformed("number")
+    w[~mask] = 0
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    vals: I64 = w.astype(np.int64) @ powers
+    return vals
+
+
+def _hex(padded: U8, starts: I64, lens: I64) -> tuple[I64, U8, npt.NDArray[np.bool_]]:
+    """Decode hex payloads at [start, start+len): (byte offsets, bytes, bad entries)."""
+    n = len(starts)
+    bad = (lens % 2) == 1
+    if n and int(lens.min()) == int(lens.max()) and not bad[0] and int(lens[0]) <= 4096:
+        width = int(lens[0])
+        nib = _NIBBLE[_rows(padded, starts, width)]
+        invalid = nib == 255
+        if invalid.any():
+            bad = invalid.any(1)
+            nib[bad] = 0
+        pay = (nib[:, 0::2] << 4 | nib[:, 1::2]).astype(np.uint8)
+        out_lens = np.where(bad, 0, width // 2)
+        off = np.zeros(n + 1, np.int64)
+        np.cumsum(out_lens, out=off[1:])
+        flat = pay[~bad].reshape(-1) if bad.any() else pay.reshape(-1)
+        return off, flat, bad
+    total = int(lens.sum())
+    hex_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lens, out=hex_off[1:])
+    pos = np.arange(total, dtype=np.int64) + np.repeat(starts - hex_off[:-1], lens)
+    nibf = _NIBBLE[padded[pos]]
+    invalid = nibf == 255
+    if invalid.any():
+        hit = np.zeros(n, dtype=np.int64)
+        np.add.at(hit, np.searchsorted(hex_off, np.flatnonzero(invalid), side="right") - 1, 1)
+        bad = bad | (hit > 0)
+    if bad.any():
+        nibf = nibf[np.repeat(~bad, lens)]
+        lens = np.where(bad, 0, lens)
+    nib2 = nibf.reshape(-1, 2)
+    payload = (nib2[:, 0] << 4 | nib2[:, 1]).astype(np.uint8)
+    off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lens // 2, out=off[1:])
+    return off, payload, bad
+
+
+_U64 = np.uint64
+
+
+def _words(padded: U8) -> npt.NDArray[np.uint64]:
+    """A zero-copy view giving the little-endian 8-byte word that starts at every byte offset."""
+    base = np.frombuffer(padded.data, dtype="<u8", count=(len(padded) - 8) // 8)
+    words: npt.NDArray[np.uint64] = as_strided(base, shape=(len(padded) - 8,), strides=(1,), writeable=False)
+    return words
+
+
+def _swar_digits(words: npt.NDArray[np.uint64], start: I64, end: I64) -> I64 | None:
+    """Up to 8 ASCII digits in [start, end) per entry, parsed 8 at a time in one word; None if any is longer."""
+    length = end - start
+    if len(length) == 0:
+        return np.zeros(0, np.int64)
+    if int(length.min()) < 1 or int(length.max()) > 8:
+        return None
+    x = words[end - 8]
+    drop = ((8 - length) * 8).astype(_U64)
+    low = np.where(drop == 64, _U64(0xFFFFFFFFFFFFFFFF), (_U64(1) << drop) - _U64(1))
+    x = (x & ~low) | (_U64(0x3030303030303030) & low)  # left-pad with '0'
+    hi = x & _U64(0xF0F0F0F0F0F0F0F0)
+    if not ((hi == _U64(0x3030303030303030)).all()
+            and (((x + _U64(0x0606060606060606)) & _U64(0xF0F0F0F0F0F0F0F0)) == _U64(0x3030303030303030)).all()):
+        raise Malformed("number")
+    x = x - _U64(0x3030303030303030)
+    x = (x * _U64(10) + (x >> _U64(8))) & _U64(0x00FF00FF00FF00FF)
+    x = (x * _U64(100) + (x >> _U64(16))) & _U64(0x0000FFFF0000FFFF)
+    x = (x * _U64(10000) + (x >> _U64(32))) & _U64(0x00000000FFFFFFFF)
+    return x.astype(np.int64)
+
+
+def _swar_hex8(words: npt.NDArray[np.uint64], start: I64) -> tuple[U8, npt.NDArray[np.bool_]]:
+    """Eight hex characters per entry -> four bytes, as a word at a time."""
+    x = words[start]
+    letter = (x >> _U64(6)) & _U64(0x0101010101010101)  # 'A'-'F' and 'a'-'f' have bit 6 set
+    nib = (x & _U64(0x0F0F0F0F0F0F0F0F)) + letter * _U64(9)
+    # validity: digits 0x30-0x39, letters 0x41-0x46 / 0x61-0x66
+    b = x.view(np.uint8).reshape(-1, 8)
+    ok = _HEXOK[b].all(1)
+    y = ((nib << _U64(4)) | (nib >> _U64(8))) & _U64(0x00FF00FF00FF00FF)
+    out = y.view(np.uint8).reshape(-1, 8)[:, 0::2]
+    return np.ascontiguousarray(out).reshape(-1), ~ok
+
+
+def parse_exact(buf: bytes, leading: int) -> Entries:
+    """Parse a block written byte for byte as LoadGen writes it.
+
+    One pass touches every byte (finding the quotes); everything else is per entry and a word at a
+    time: quote spacing, the literal text around each quote, the digits and the hex.
+    """
+    padded = np.frombuffer(buf + _PAD, dtype=np.uint8)
+    arr = padded[: len(buf)]
+    q = np.flatnonzero(arr == 34)
+    if len(q) == 0 or len(q) % 8:
+        raise Malformed("quotes")
+    n = len(q) // 8
+    q = q.reshape(n, 8)
+    q0, q1, q2, q3, q4, q5, q6, q7 = (np.ascontiguousarray(q[:, i]) for i in range(8))
+    if not ((q1 - q0 == 7).all() and (q3 - q2 == 8).all() and (q5 - q4 == 5).all() and (q6 - q5 == 4).all()):
+        raise Malformed("key spacing")
+    if n > 1 and not (q0[1:] == q7[:-1] + 7).all():
+        raise Malformed("separator")
+    head = b"[\n" if leading == 91 else b",\n"
+    if int(q0[0]) != 4 or buf[:2] != head or len(buf) != int(q7[-1]) + 3:
+        raise Malformed("block edges")
+    words = _words(padded)
+    for anchor, off, (want, mask) in ((q0, -2, _LIT_A), (q2, -2, _LIT_B), (q4, -2, _LIT_C)):
+        if not ((words[anchor + off] == want[0]).all() and ((words[anchor + off + 8] & mask[1]) == want[1]).all()):
+            raise Malformed("literal")
+    if n > 1 and not (words[q7[:-1]] == _LIT_D[0][0]).all():
+        raise Malformed("literal")
+    if (int(words[q7[-1]]) & int(_LAST[1][0])) != int(_LAST[0][0]):
+        raise Malformed("literal")
+    seq = _swar_digits(words, q1 + 4, q2 - 2)
+    if seq is None:
+        seq = _digits_exact(padded, q1 + 4, q2 - 2)
+    qsl = _swar_digits(words, q3 + 4, q4 - 2)
+    if qsl is None:
+        qsl = _digits_exact(padded, q3 + 4, q4 - 2)
+    lens = q7 - q6 - 1
+    if int(lens.min()) == 8 and int(lens.max()) == 8:
+        pay, bad = _swar_hex8(words, q6 + 1)
+        if bad.any():
+            off, payload, bad = _hex(padded, q6 + 1, lens)
+        else:
+            off = np.arange(0, 4 * n + 1, 4, dtype=np.int64)
+            payload = pay
+    else:
+        off, payload, bad = _hex(padded, q6 + 1, lens)
+    return Entries(qsl, seq, off, payload, bad)
+
+
+def parse_fast(buf: bytes, leading: int) -> Entries:
+    """Parse a block of whole entries in LoadGen's key order, any whitespace; `leading` is b'[' or b','."""
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    ob = np.flatnonzero(arr == 123)
+    cb = np.flatnonzero(arr == 125)
+    q = np.flatnonzero(arr == 34)
+    n = len(ob)
+    if len(cb) != n or len(q) != 8 * n:
+        raise Malformed("braces or quotes")
+    if n == 0:
+        if int((~_WS[arr]).sum()) != 1 or arr[~_WS[arr]][0] != leading:
+            raise Malformed("separator")
+        z = np.zeros(0, dtype=np.int64)
+        return Entries(z, z, np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, bool))
+    q = q.reshape(n, 8)
+    if not ((ob < q[:, 0]).all() and (q[:, 7] < cb).all() and (cb[:-1] < ob[1:]).all()):
+        raise Malformed("object layout")
+    for col, key in _KEYS:
+        if not (q[:, col + 1] - q[:, col] == len(key) + 1).all():
+            raise Malformed("key")
+        got = arr[q[:, col][:, None] + 1 + np.arange(len(key))]
+        if not (got == np.frombuffer(key, np.uint8)).all():
+            raise Malformed("key")
+    seq, seq_digits = _window_digits(arr, q[:, 1] + 1, q[:, 2])
+    qsl, qsl_digits = _window_digits(arr, q[:, 3] + 1, q[:, 4])
+    # `"data" : "`: exactly one colon between the key and the value
+    gap = q[:, 6] - q[:, 5] - 1
+    if int(gap.max()) > 64:
+        raise Malformed("data separator")
+    cols = np.arange(int(gap.max()))
+    w = arr[np.minimum(q[:, 5][:, None] + 1 + cols, len(arr) - 1)]
+    valid = cols < gap[:, None]
+    if ((valid & (w == 58)).sum(1) != 1).any() or (valid & ~_WS[w] & (w != 58)).any():
+        raise Malformed("data separator")
+    # hex payloads
+    starts = q[:, 6] + 1
+    lens = q[:, 7] - starts
+    total = int(lens.sum())
+    hex_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lens, out=hex_off[1:])
+    pos = np.arange(total, dtype=np.int64) + np.repeat(starts - hex_off[:-1], lens)
+    nib = _NIBBLE[arr[pos]]
+    bad = (lens % 2) == 1
+    invalid = nib == 255
+    if invalid.any():
+        hit = np.zeros(n, dtype=np.int64)
+        np.add.at(hit, np.searchsorted(hex_off, np.flatnonzero(invalid), side="right") - 1, 1)
+        bad |= hit > 0
+    # every non-whitespace byte is accounted for: the separators are the only free ones
+    # braces 2, quotes 8, key letters 17, colons 3, commas 2 per entry; the numbers' digits; the hex;
+    # one separator between entries and the leading '[' or ','
+    expected_ns = n * 32 + seq_digits + qsl_digits + total + (n - 1) + 1
+    if int((~_WS[arr]).sum()) != expected_ns:
+        raise Malformed("stray characters")
+    commas = np.flatnonzero(arr == 44)
+    k = np.searchsorted(ob, commas)  # entries that start before each comma
+    outside = (k == 0) | (commas > cb[np.maximum(k - 1, 0)])
+    gaps = k[outside]
+    want = np.arange(0 if leading == 44 else 1, n)
+    if len(gaps) != len(want) or not (gaps == want).all():
+        raise Malformed("separator")
+    if leading == 91:
+        head = arr[: ob[0]]
+        if int((~_WS[head]).sum()) != 1 or head[~_WS[head]][0] != 91:
+            raise Malformed("list start")
+    if bad.any():
+        # odd or non-hex payloads decode to nothing; their nibbles are dropped
+        keep = np.repeat(~bad, lens)
+        nib = nib[keep]
+        lens = np.where(bad, 0, lens)
+    nib2 = nib.reshape(-1, 2) if len(nib) else nib.reshape(0, 2)
+    payload = (nib2[:, 0] << 4 | nib2[:, 1]).astype(np.uint8)
+    off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lens // 2, out=off[1:])
+    return Entries(qsl, seq, off, payload, bad)
+
+
+@dataclass
+class SlowResult:
+    entries: Entries
+    problems: list[str]
+
+
+def parse_slow(buf: bytes, base: int) -> SlowResult:
+    """Per-object JSON parse of a block: any key order and formatting; records what is malformed."""
+    problems: list[str] = []
+    qsl: list[int] = []
+    seq: list[int] = []
+    chunks: list[bytes] = []
+    bad: list[bool] = []
+    last = 0
+    for m in _OBJECT.finditer(buf):
+        between = buf[last:m.start()].strip(b" \t\r\n[,")
+        if between and len(problems) < 5:
+            problems.append(f"unexpected text at byte {base + last}: {between[:40]!r}")
+        last = m.end()
+        try:
+            obj = json.loads(m.group(0))
+        except ValueError as exc:
+            if len(problems) < 5:
+                problems.append(f"malformed entry at byte {base + m.start()}: {exc}")
+            continue
+        s, i, d = obj.get("seq_id"), obj.get("qsl_idx"), obj.get("data")
+        if not isinstance(i, int) or isinstance(i, bool) or not isinstance(d, str):
+            if len(problems) < 5:
+                problems.append(f"entry at byte {base + m.start()} lacks an integer qsl_idx or a string data")
+            continue
+        qsl.append(i)
+        seq.append(s if isinstance(s, int) else -1)
+        try:
+            raw = bytes.fromhex(d) if len(d) % 2 == 0 else None
+        except ValueError:
+            raw = None
+        bad.append(raw is None)
+        chunks.append(raw or b"")
+    tail = buf[last:].strip(b" \t\r\n],")
+    if tail and len(problems) < 5:
+        problems.append(f"unexpected text at byte {base + last}: {tail[:40]!r}")
+    off = np.zeros(len(qsl) + 1, dtype=np.int64)
+    np.cumsum([len(c) for c in chunks], out=off[1:])
+    payload = np.frombuffer(b"".join(chunks), dtype=np.uint8)
+    return SlowResult(Entries(np.asarray(qsl, np.int64), np.asarray(seq, np.int64), off, payload,
+                              np.asarray(bad, bool)), problems)
+
+
+@dataclass
+class LogScan:
+    """What one pass over an accuracy log established; the structural checks read this."""
+
+    path: str
+    size: int = 0
+    entries: int = 0
+    unique: int = 0
+    duplicates: int = 0
+    out_of_range: int = 0
+    out_of_range_examples: list[int] = field(default_factory=list)
+    bad_payloads: int = 0
+    payload_lengths: dict[int, int] = field(default_factory=dict)  # decoded bytes -> entries
+    problems: list[str] = field(default_factory=list)  # JSON shape problems (first few)
+    truncated: bool = False
+    sha256: str | None = None
+    fast_blocks: int = 0
+    slow_blocks: int = 0
+    missing_examples: list[int] = field(default_factory=list)  # dataset samples absent from the log
+
+    @property
+    def well_formed(self) -> bool:
+        return not self.problems and not self.truncated
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class FirstPayloads:
+    """The first payload logged for each sample index in range, sorted by index."""
+
+    qsl: I64
+    offsets: I64
+    payload: U8
+
+    def fixed(self) -> tuple[int, U8] | None:
+        """(bytes per entry, matrix) when every payload has the same length; None otherwise."""
+        lens = np.diff(self.offsets)
+        if len(lens) == 0 or (lens != lens[0]).any():
+            return None
+        width = int(lens[0])
+        return width, self.payload.reshape(len(lens), width)
+
+    def get(self, i: int) -> bytes:
+        return self.payload[self.offsets[i]:self.offsets[i + 1]].tobytes()
+
+
+def _blocks(path: Path, block_bytes: int, digest: hashlib._Hash | None) -> Iterator[tuple[bytes, int, bool]]:
+    """(buffer of whole entries, byte offset, is_first) blocks; the tail after the last '}' is carried."""
+    carry = b""
+    base = 0
+    first = True
+    with path.open("rb") as f:
+        while True:
+            block = f.read(block_bytes)
+            if digest is not None and block:
+                digest.update(block)
+            if not block:
+                return  # what follows the last '}' is checked by scan_log
+            buf = carry + block
+            cut = buf.rfind(b"}")
+            if cut < 0:
+                carry = buf
+                continue
+            yield buf[:cut + 1], base, first
+            first = False
+            base += cut + 1
+            carry = buf[cut + 1:]
+
+
+def scan_log(path: Path, samples: int, keep: bool = True, want_hash: bool = False,
+             block_bytes: int = BLOCK_BYTES) -> tuple[LogScan, FirstPayloads | None]:
+    """Stream an accuracy log once: structure, coverage of `samples` indices, first payloads (if `keep`)."""
+    scan = LogScan(str(path))
+    digest = hashlib.sha256() if want_hash else None
+    seen = np.zeros(max(samples, 0), dtype=bool)
+    kept_q: list[I64] = []
+    kept_off: list[I64] = []
+    kept_pay: list[U8] = []
+    lengths: dict[int, int] = {}
+    tail_seen = b""
+    for buf, base, first in _blocks(path, block_bytes, digest):
+        scan.size = base + len(buf)
+        if TRUNCATION_MARK in buf:
+            scan.truncated = True
+        end_is_last = False
+        leading = 91 if first else 44
+        try:
+            try:
+                ent = parse_exact(buf, leading)
+            except Malformed:
+                ent = parse_fast(buf, leading)
+            scan.fast_blocks += 1
+        except Malformed:
+            slow = parse_slow(buf, base)
+            ent = slow.entries
+            scan.problems.extend(slow.problems[: max(0, 5 - len(scan.problems))])
+            scan.slow_blocks += 1
+            end_is_last = True
+        tail_seen = buf[-1:] if not end_is_last else tail_seen
+        _consume(scan, ent, seen, samples, keep, kept_q, kept_off, kept_pay, lengths)
+    # the part after the last '}' must be the closing ']'
+    size = path.stat().st_size
+    scan.size = size
+    if size == 0:
+        scan.problems.append("the file is empty")
+    else:
+        with path.open("rb") as f:
+            f.seek(max(0, size - 4096))
+            end = f.read()
+        after = end[end.rfind(b"}") + 1:] if b"}" in end else end
+        if after.strip(b" \t\r\n") != b"]" and not (scan.entries == 0 and end.strip() == b"[]"):
+            scan.problems.append(f"the list is not closed: the file ends with {after.strip()[-40:]!r}")
+    if digest is not None:
+        scan.sha256 = digest.hexdigest()
+    scan.payload_lengths = dict(sorted(lengths.items()))
+    scan.unique = int(seen.sum())
+    if samples > 0 and scan.unique < samples:
+        scan.missing_examples = [int(i) for i in np.flatnonzero(~seen)[:5]]
+    firsts = None
+    if keep:
+        q = np.concatenate(kept_q) if kept_q else np.zeros(0, np.int64)
+        offs = [np.diff(o) for o in kept_off]
+        lens = np.concatenate(offs) if offs else np.zeros(0, np.int64)
+        pay = np.concatenate(kept_pay) if kept_pay else np.zeros(0, np.uint8)
+        order = np.argsort(q, kind="stable")
+        starts = np.zeros(len(q) + 1, np.int64)
+        np.cumsum(lens, out=starts[1:])
+        if len(q) and not (order == np.arange(len(q))).all():
+            lens_sorted = lens[order]
+            new_off = np.zeros(len(q) + 1, np.int64)
+            np.cumsum(lens_sorted, out=new_off[1:])
+            pos = np.arange(int(new_off[-1]), dtype=np.int64) + np.repeat(starts[:-1][order] - new_off[:-1],
+                                                                         lens_sorted)
+            pay = pay[pos]
+            q = q[order]
+            starts = new_off
+        firsts = FirstPayloads(q, starts, pay)
+    return scan, firsts
+
+
+def _consume(scan: LogScan, ent: Entries, seen: npt.NDArray[np.bool_], samples: int, keep: bool,
+             kept_q: list[I64], kept_off: list[I64], kept_pay: list[U8], lengths: dict[int, int]) -> None:
+    n = len(ent.qsl)
+    if n == 0:
+        return
+    scan.entries += n
+    scan.bad_payloads += int(ent.bad_payload.sum())
+    lens = np.diff(ent.offsets)
+    vals, counts = np.unique(lens[~ent.bad_payload], return_counts=True)
+    for v, c in zip(vals.tolist(), counts.tolist()):
+        lengths[v] = lengths.get(v, 0) + c
+    in_range = (ent.qsl >= 0) & (ent.qsl < samples)
+    if not in_range.all():
+        out = ent.qsl[~in_range]
+        scan.out_of_range += len(out)
+        room = 5 - len(scan.out_of_range_examples)
+        if room > 0:
+            scan.out_of_range_examples.extend(int(x) for x in out[:room])
+    idx = np.flatnonzero(in_range) if not in_range.all() else np.arange(n)
+    q = ent.qsl[idx]
+    # first occurrence wins: first within the block, then not seen in an earlier block
+    first = np.full(samples, n, dtype=np.int64)
+    np.minimum.at(first, q, idx)
+    cand = idx[first[q] == idx]
+    fresh = cand[~seen[ent.qsl[cand]]]
+    scan.duplicates += n - len(fresh) - (n - len(idx))
+    seen[ent.qsl[fresh]] = True
+    if keep and len(fresh):
+        sel_lens = lens[fresh]
+        off = np.zeros(len(fresh) + 1, np.int64)
+        np.cumsum(sel_lens, out=off[1:])
+        pos = np.arange(int(off[-1]), dtype=np.int64) + np.repeat(ent.offsets[fresh] - off[:-1], sel_lens)
+        kept_q.append(ent.qsl[fresh])
+        kept_off.append(off)
+        kept_pay.append(ent.payload[pos])
