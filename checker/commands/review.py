@@ -1,0 +1,35 @@
+"""`mlcheck diff OLD NEW`: what changed between two versions of a submission, for re-submissions in review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the diff command to the CLI."""
+    app.command("diff")(diff)
+
+
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier version of the submission.")],
+    new: Annotated[Path, typer.Argument(help="The later version.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="text, json or markdown.")] = "text",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    known_absent: Annotated[Optional[Path], typer.Option("--known-absent", help="A file listing paths known to be absent.")] = None,
+    round: Annotated[Optional[str], typer.Option("--round", help="The rules round (auto-detected).")] = None,
+) -> None:
+    """Results added or removed, metric/accuracy/validity changes, findings fixed and introduced."""
+    from ..api import ValidateOptions, read_known_absent, validate
+    from ..cli import write_output
+    from ..review.diff import FORMATS, diff_reports, render_diff
+    from ..errors import UsageError
+
+    if format not in FORMATS:
+        raise UsageError(f"unknown diff format '{format}'", "Known formats: " + ", ".join(FORMATS))
+    absent = read_known_absent(known_absent) if known_absent else frozenset()
+    opts = ValidateOptions(round=round, known_absent=absent)
+    d = diff_reports(validate(old, opts), validate(new, opts))
+    write_output(render_diff(d, format), output)

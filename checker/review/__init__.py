@@ -1,0 +1,1 @@
+"""Review-committee tools: round-wide tables, an HTML page with plots, and submission diffs."""
