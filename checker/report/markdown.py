@@ -31,7 +31,7 @@ def code(text: str) -> str:
 
 
 def _metric(r: ResultRecord) -> str:
-    return f"{num(r.metric.value)} {r.metric.unit}" if r.metric else "-"
+    return f"{num(r.metric.value)} {r.metric.unit}" if r.metric and r.metric.value is not None else "-"
 
 
 def _accuracy(r: ResultRecord) -> tuple[str, str]:

@@ -59,7 +59,7 @@ def _descriptor(rule: RuleInfo) -> dict[str, Any]:
         "fullDescription": {"text": short + (f" (source: {rule.source})" if rule.source else "")},
         "help": {"text": text, "markdown": md},
         "defaultConfiguration": {"level": LEVEL.get(_severity(rule.severity), "warning")},
-        "properties": {"tags": rule.id.split(".")[:2], "scope": rule.scope},
+        "properties": {"tags": list(dict.fromkeys(rule.id.split(".")[:2])), "scope": rule.scope},
     }
     return out
 
