@@ -1,0 +1,128 @@
+"""The tolerant training-log parsers: each real quirk becomes a quirk with a line number, never an exception."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checker.parse.training_log import (
+    DUPLICATE, INTERLEAVED, PREFIX, PYDICT, STRING_NUMBER, UNPARSED, detect_format, parse_training_log,
+)
+from checker.training.scoring import convergence, normalise_accuracy, olympic_score, run_time
+
+GOOD = ':::MLL 100.000 run_start: {"value": null, "metadata": {"file": "t.py", "lineno": 1}}'
+
+
+def test_v06_basic_and_time() -> None:
+    log = parse_training_log(GOOD + '\n:::MLL 160.500 run_stop: {"value": null, "metadata": {"status": "success"}}\n')
+    assert log.format == "MLL" and not log.quirks
+    assert run_time(log).seconds == 60.5
+
+
+def test_prefix_before_token() -> None:
+    log = parse_training_log("x\n[1,0]<stdout>:" + GOOD)
+    assert log.quirks[PREFIX].line == 2 and log.first("run_start") is not None
+
+
+def test_interleaved_records_on_one_line() -> None:
+    log = parse_training_log(GOOD + GOOD.replace("100.000", "101.000"))
+    assert log.quirks[INTERLEAVED].line == 1 and len(log.all("run_start")) == 2
+
+
+def test_truncated_line() -> None:
+    log = parse_training_log(GOOD + '\n:::MLL 101.0 eval_accuracy: {"value": 0.7, "meta')
+    assert log.quirks[UNPARSED].line == 2 and log.first("eval_accuracy") is None
+
+
+def test_python_dict_metadata_and_bare_keys() -> None:
+    text = (":::MLL 1.0 init_start: {\"value\": null, \"metadata\": {'lineno': 742, 'file': 'a.py'}}\n"
+            ":::MLL 2.0 cache_clear: {value: true, metadata: {lineno: 0, file: manual}}\n")
+    log = parse_training_log(text)
+    assert log.quirks[PYDICT].count == 2 and log.quirks[PYDICT].line == 1
+    assert log.first("init_start").metadata["lineno"] == 742  # type: ignore[union-attr]
+    assert log.first("cache_clear").value is True  # type: ignore[union-attr]
+
+
+def test_numbers_as_strings() -> None:
+    log = parse_training_log(':::MLL 1.0 eval_accuracy: {"value": "25.3", "metadata": {"epoch_num": "3"}}')
+    ev = log.first("eval_accuracy")
+    assert ev is not None and ev.value == 25.3 and ev.metadata["epoch_num"] == 3
+    assert log.quirks[STRING_NUMBER].count == 2
+
+
+def test_many_ranks_first_run_start_and_stop_count() -> None:
+    text = "\n".join([GOOD, GOOD.replace("100.000", "100.400"),
+                      ':::MLL 200.0 run_stop: {"value": null, "metadata": {"status": "success"}}',
+                      ':::MLL 201.0 run_stop: {"value": null, "metadata": {"status": "success"}}'])
+    log = parse_training_log(text)
+    assert run_time(log).seconds == 100.0
+    assert log.quirks[DUPLICATE].count == 2 and log.quirks[DUPLICATE].line == 2
+
+
+def test_foreign_log_total_runtime_and_start_stop() -> None:
+    text = ("MLPerf: resnet [06/13/19 00:30:56], run_start\n"
+            "MLPerf: resnet [06/13/19 00:54:09], eval_accuracy: {\"value\": 75.98000%, \"epoch\": 79}\n"
+            "MLPerf: resnet [06/13/19 00:55:21], run_stop\n")
+    log = parse_training_log(text)
+    assert log.format == "foreign"
+    t = run_time(log)
+    assert t.seconds == 24 * 60 + 25 and t.method == "own run start/stop lines"
+    log = parse_training_log(text + "MLPerf: resnet [06/13/19 00:55:21], Total runtime: 24.409763 minutes\n")
+    t = run_time(log)
+    assert abs(t.seconds - 1464.58578) < 1e-6 and t.line == 4  # type: ignore[operator]
+    c = convergence(log, 0.759, "fraction")
+    assert c.reached and abs(c.best - 0.7598) < 1e-9
+
+
+def test_v05_and_v07_formats() -> None:
+    v05 = (":::MLPv0.5.0 resnet 1541710447.047 (imagenet_main.py:397) run_start\n"
+           ':::MLPv0.5.0 resnet 1541710500.0 (imagenet_main.py:400) eval_accuracy: {"epoch": 1, "value": 0.75}\n'
+           ':::MLPv0.5.0 resnet 1541711047.047 (imagenet_main.py:500) run_stop: {"success": true}\n')
+    log = parse_training_log(v05)
+    assert log.format == "MLPv0.5.0" and log.benchmark == "resnet"
+    assert run_time(log).seconds == 600.0
+    assert log.first("run_stop").metadata["status"] == "success"  # type: ignore[union-attr]
+    assert log.first("eval_accuracy").value == 0.75  # type: ignore[union-attr]
+    v07 = (':::MLLOG {"time_ms": 1000, "key": "run_start", "value": null, "metadata": {}}\n'
+           ':::MLLOG {"time_ms": 61000, "key": "run_stop", "value": null, "metadata": {"status": "success"}}\n')
+    log = parse_training_log(v07)
+    assert log.format == "MLLOG" and run_time(log).seconds == 60.0
+    assert detect_format("") == "empty"
+
+
+def test_minigo_time_from_eval_result() -> None:
+    text = GOOD + "\n" + ':::MLL 999.0 eval_result: {"value": null, "metadata": {"iteration": 3, "timestamp": 746.014}}'
+    t = run_time(parse_training_log(text), "eval_result.timestamp")
+    assert t.seconds == 746.014 and t.method == "eval_result.timestamp"
+
+
+def test_accuracy_normalisation() -> None:
+    assert normalise_accuracy(75.9, 0.759, "fraction") == 0.759
+    assert normalise_accuracy("0.76", 0.759, "fraction") == 0.76
+    assert normalise_accuracy([0.5], 0.5, "fraction") == 0.5
+    mask = {"bbox": 0.377, "segm": 0.339}
+    assert normalise_accuracy({"accuracy": {"BBOX": 0.38, "SEGM": 0.35}}, mask, "fraction") == {"bbox": 0.38,
+                                                                                                "segm": 0.35}
+    assert normalise_accuracy([0.38, 0.35], mask, "fraction") == {"bbox": 0.38, "segm": 0.35}
+    assert normalise_accuracy("37.9/34.0 %", mask, "fraction") == {"bbox": 0.379, "segm": 0.34}
+    assert normalise_accuracy(24.1, 24.0, "bleu") == 24.1
+
+
+def test_olympic_policies() -> None:
+    assert olympic_score([1, 2, 3, 4, 5], [True] * 5, "count", 10).minutes == 3
+    s = olympic_score([1, 2, 3, 4, 50], [True, True, True, True, False], "count", 10)
+    assert s.minutes == 3
+    s = olympic_score([1, 2, 3, 4, 0.5], [True, True, True, True, False], "drop-one", 1)
+    assert s.minutes == 3  # the failed run is the slowest; 1 is the fastest
+    assert olympic_score([1, 2, 3, 4, 5], [False, False, True, True, True], "drop-one", 1).invalid
+    assert olympic_score([1, 2], [True, True], "count", 10).minutes is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_never_raises_on_any_text(text: str) -> None:
+    for prefix in ("", ":::MLL 1.0 k: ", ":::MLLOG ", ":::MLPv0.5.0 resnet 1.0 (a:1) k: "):
+        log = parse_training_log(prefix + text)
+        run_time(log)
+        run_time(log, "eval_result.timestamp")
+        convergence(log, {"bbox": 0.377, "segm": 0.339}, "fraction")
