@@ -72,10 +72,10 @@ def mlcheck(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproc
     import sys
 
     return subprocess.run([sys.executable, "-m", "checker.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})}, timeout=120)
+                          env={**os.environ, **(env or {})}, timeout=120, check=False)
 
 
-def forge_package(out: Path, name: str, tar_gz: bytes, key: "Ed25519PrivateKey", *,
+def forge_package(out: Path, name: str, tar_gz: bytes, key: Ed25519PrivateKey, *,
                   files: list[dict[str, object]], folders: list[str], tar_sha256: str, tar_size: int,
                   select: tuple[str, ...] = SELECT) -> Path:
     """Write a package whose manifest and signature are genuine for arbitrary archive bytes."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
 def keygen_cmd(
     out: Annotated[Path, typer.Option("--out", help="Private key path; PATH.pub and PATH.allowed_signers go beside it.")],
-    principal: Annotated[Optional[str], typer.Option("--principal", help="Who signs, e.g. submitter@example.org "
+    principal: Annotated[str | None, typer.Option("--principal", help="Who signs, e.g. submitter@example.org "
                                                      "(default: user@host).")] = None,
     namespace: Annotated[str, typer.Option("--namespace", help="The signature namespace the key is allowed for.")]
     = NAMESPACE,
@@ -39,17 +39,19 @@ def keygen_cmd(
 def package_cmd(
     root: Annotated[Path, typer.Argument(help="The submission folder holding closed/ or open/.")],
     key: Annotated[Path, typer.Option("--key", help="The OpenSSH Ed25519 private key that signs the manifest.")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the package files (default: the current "
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the package files (default: the current "
                                                 "folder; never inside the submission).")] = None,
-    name: Annotated[Optional[str], typer.Option("--name", help="Base name of the files (default: "
+    name: Annotated[str | None, typer.Option("--name", help="Base name of the files (default: "
                                                 "<submitter>-<suite>-<round>).")] = None,
-    round: Annotated[Optional[str], typer.Option("--round", help="The rules round, e.g. v0.5.")] = None,
-    suite: Annotated[Optional[str], typer.Option("--suite", help="inference or training (auto-detected).")] = None,
-    rules: Annotated[Optional[Path], typer.Option("--rules", help="A rules YAML file instead of the shipped round.")]
+    round: Annotated[str | None, typer.Option("--round", help="The rules round, e.g. v0.5.")] = None,
+    suite: Annotated[str | None, typer.Option("--suite", help="inference or training (auto-detected).")] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="A rules YAML file instead of the shipped round.")]
     = None,
-    known_absent: Annotated[Optional[Path], typer.Option("--known-absent", help="Paths known to be absent.")] = None,
-    select: Annotated[list[str], typer.Option("--select", help="Only rules whose id starts with this.")] = [],
-    ignore: Annotated[list[str], typer.Option("--ignore", help="Skip rules whose id starts with this.")] = [],
+    known_absent: Annotated[Path | None, typer.Option("--known-absent", help="Paths known to be absent.")] = None,
+    select: Annotated[list[str] | None, typer.Option("--select", help="Only rules whose id starts with this.")]
+    = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip rules whose id starts with this.")]
+    = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings refuse the package too.")] = False,
     allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Package a git tree with uncommitted changes "
                                               "(recorded in the manifest).")] = False,
@@ -57,7 +59,7 @@ def package_cmd(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Compression threads (0: one per core); the bytes "
                                       "do not depend on it.")] = 0,
     namespace: Annotated[str, typer.Option("--namespace", help="SSH signature namespace.")] = NAMESPACE,
-    principal: Annotated[Optional[str], typer.Option("--principal", help="Principal named in VERIFY.md "
+    principal: Annotated[str | None, typer.Option("--principal", help="Principal named in VERIFY.md "
                                                      "(default: the comment of KEY.pub).")] = None,
 ) -> None:
     """Validate, then write a deterministic tar.gz, its signed manifest, SHA256SUMS and VERIFY.md."""
@@ -67,7 +69,7 @@ def package_cmd(
 
     vopts = ValidateOptions(suite=suite, round=round, rules_file=rules,
                             known_absent=read_known_absent(known_absent) if known_absent else frozenset(),
-                            select=tuple(select), ignore=tuple(ignore))
+                            select=tuple(select or ()), ignore=tuple(ignore or ()))
     opts = PackageOptions(validate=vopts, strict=strict, allow_dirty=allow_dirty, name=name, level=level,
                           jobs=jobs, namespace=namespace, principal=principal)
     try:
@@ -86,11 +88,11 @@ def package_cmd(
 def verify_cmd(
     archive: Annotated[Path, typer.Argument(help="NAME.tar.gz; NAME.manifest.json and its .sig sit beside it.")],
     allowed_signers: Annotated[Path, typer.Option("--allowed-signers", help="OpenSSH allowed_signers file.")],
-    principal: Annotated[Optional[str], typer.Option("--principal", "-I", help="Require this signer.")] = None,
+    principal: Annotated[str | None, typer.Option("--principal", "-I", help="Require this signer.")] = None,
     namespace: Annotated[str, typer.Option("--namespace", help="SSH signature namespace.")] = NAMESPACE,
-    manifest: Annotated[Optional[Path], typer.Option("--manifest", help="The manifest, if not beside the archive.")]
+    manifest: Annotated[Path | None, typer.Option("--manifest", help="The manifest, if not beside the archive.")]
     = None,
-    signature: Annotated[Optional[Path], typer.Option("--signature", help="The signature, if not beside it.")]
+    signature: Annotated[Path | None, typer.Option("--signature", help="The signature, if not beside it.")]
     = None,
 ) -> None:
     """Check signature, manifest and archive, extract safely and re-validate; 0 good, 1 errors, 4 mismatch."""

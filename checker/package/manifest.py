@@ -43,7 +43,7 @@ def source_date_epoch() -> int | None:
 
 def iso_time(epoch: int | None) -> str:
     """UTC time as ISO 8601 with a Z; `epoch` None means now."""
-    when = dt.datetime.now(dt.timezone.utc) if epoch is None else dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    when = dt.datetime.now(dt.UTC) if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC)
     return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
@@ -126,7 +126,7 @@ def truncation_records(root: Path, files: tuple[FileRecord, ...]) -> list[dict[s
             "source": "mlcheck truncate" if rec is not None else ACCURACY_TXT,
         })
     if written:
-        missing = sorted(str(p) for p in written)[0]
+        missing = min(str(p) for p in written)
         raise PackageError(f"{missing}: named in {TRUNCATION_FILE} but not in the tree with its accuracy.txt",
                            "Package the tree that `mlcheck truncate` wrote, unchanged.")
     return out

@@ -15,7 +15,7 @@ import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from ..api import ValidateOptions, validate
 from ..engine.ruleset import available_rounds, load_ruleset
@@ -119,9 +119,9 @@ def extract_and_compare(archive: Path, manifest: dict[str, Any], dest: Path) -> 
     with archive.open("rb") as raw_fh:
         raw = _HashingReader(raw_fh)
         try:
-            with gzip.GzipFile(fileobj=raw, mode="rb") as gz:  # type: ignore[arg-type]
-                tar_stream = _HashingReader(gz)  # type: ignore[arg-type]
-                with tarfile.open(fileobj=tar_stream, mode="r|", encoding="utf-8",  # type: ignore[call-overload]
+            with gzip.GzipFile(fileobj=cast(IO[bytes], raw), mode="rb") as gz:
+                tar_stream = _HashingReader(cast(IO[bytes], gz))
+                with tarfile.open(fileobj=cast(IO[bytes], tar_stream), mode="r|", encoding="utf-8",
                                   errors="strict") as tf:
                     for ti in tf:
                         name = ti.name
@@ -211,7 +211,7 @@ def _installed_match(manifest: dict[str, Any]) -> bool | None:
     if manifest["rules"].get("source") != "shipped" or round_name not in available_rounds(suite):
         return None
     try:
-        return load_ruleset(suite, round_name).digest == manifest["rules"].get("digest")
+        return bool(load_ruleset(suite, round_name).digest == manifest["rules"].get("digest"))
     except Exception:  # noqa: BLE001 - a broken installed round only means "no match"
         return False
 
