@@ -101,7 +101,7 @@ def build_tables(reports: list[Report]) -> InferenceTables:
     for div in sorted(counts):
         body = []
         totals = dict.fromkeys(SCENARIOS, 0)
-        for b in sorted(counts[div], key=lambda x: names.get(x, x).lower()):
+        for b in sorted(counts[div], key=lambda x: (names.get(x) or x).lower()):
             c = counts[div][b]
             body.append([names.get(b, b), *(str(c[s]) for s in SCENARIOS), str(sum(c.values()))])
             for s in SCENARIOS:
