@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,20 +58,23 @@ def canonical_key(raw: str) -> str:
 
 
 def to_number(value: Any) -> float | int | None:
-    """A LoadGen value as a number: ints stay ints; 'true'/'false' and junk give None."""
+    """A LoadGen value as a number: ints stay ints; 'true'/'false', NaN, infinities and junk give None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, str):
         s = value.strip()
         try:
-            return int(s)
+            return int(s)  # ValueError also for more digits than int() converts (4300)
         except ValueError:
             try:
-                return float(s)
+                f = float(s)
             except ValueError:
                 return None
+            return f if math.isfinite(f) else None
     return None
 
 
@@ -144,7 +149,9 @@ def parse_summary(text: str) -> SummaryLog:
             continue
         m = _COUNT.match(line)
         if m:
-            n = 0 if m.group(1).lower() == "no" else int(m.group(1))
+            # a count too long for int() is still a count: saturate rather than fail
+            count = 0 if m.group(1).lower() == "no" else _int(m.group(1))
+            n = sys.maxsize if count is None else count
             if m.group(2).lower() == "warning":
                 out.warnings_reported = n
             else:
@@ -194,9 +201,9 @@ def _power_seconds(text: str) -> float | None:
     mo, d, y, hh, mm, ss = m.groups()
     try:
         day = datetime.date(int(y), int(mo), int(d)).toordinal()
-    except ValueError:
+        return day * 86400 + int(hh) * 3600 + int(mm) * 60 + float(ss)
+    except (ValueError, OverflowError):  # month 13, year 0, digits past int()'s limit
         return None
-    return day * 86400 + int(hh) * 3600 + int(mm) * 60 + float(ss)
 
 
 def parse_detail(text: str) -> DetailLog:
@@ -234,9 +241,9 @@ def _parse_v05_text(text: str) -> DetailLog:
         g = _GENERATED.search(stripped)
         if g:
             if out.generated_queries is None:
-                out.generated_queries = int(g.group(1))
-                out.generated_samples_per_query = int(g.group(2))
-                out.generated_duration_ns = int(g.group(3))
+                out.generated_queries = _int(g.group(1))
+                out.generated_samples_per_query = _int(g.group(2))
+                out.generated_duration_ns = _int(g.group(3))
             continue
         p = _POWER.match(stripped)
         if p:
@@ -276,7 +283,7 @@ def _parse_mllog(text: str) -> DetailLog:
             continue
         try:
             rec = json.loads(raw[idx + len(":::MLLOG") :])
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
             out.problems.append(LogLine(n, "a :::MLLOG line is not valid JSON"))
             continue
         if not isinstance(rec, dict):
