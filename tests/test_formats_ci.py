@@ -175,3 +175,14 @@ def test_json_report_lists_waivers_and_matches_the_schema() -> None:
     assert doc["summary"]["waived"] == 1 and doc["summary"]["errors"] == 1
     assert doc["waivers"][0]["matched"] == 1
     assert [f["rule"] for f in doc["findings"] if "waived" in f] == ["inf.accuracy.target"]
+
+
+def test_hostile_names_still_give_well_formed_junit_and_a_summary(tmp_path: Path) -> None:
+    report = sample_report()
+    bad = "closed/Acme/results/box\x01/\udcff.txt"
+    report.findings.append(Finding("inf.layout.unreadable", Severity.ERROR, bad, "cannot read \x1b[31m", None))
+    root = ET.fromstring(render(report, "junit"))  # parses: no control characters or surrogates left
+    assert any("\\x01" in (c.findtext("failure") or "") for c in root.iter("testcase"))
+    target = tmp_path / "summary.md"
+    write_step_summary(report, {"GITHUB_STEP_SUMMARY": str(target)})
+    assert "\\udcff" in target.read_text()

@@ -78,7 +78,8 @@ def render_github(report: Report) -> str:
 
 def step_summary(report: Report, limit: int = STEP_SUMMARY_LIMIT) -> str:
     """The job summary: the markdown report, cut at a line boundary to stay under `limit` bytes."""
-    text = render_markdown(report)
+    # file names that are not UTF-8 reach findings as lone surrogates: show them as escapes
+    text = render_markdown(report).encode("utf-8", "backslashreplace").decode("utf-8")
     if len(text.encode("utf-8")) < limit:
         return text
     note = ("\n> **Note:** this summary was truncated to stay under GitHub's 1 MiB job-summary limit; "

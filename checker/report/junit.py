@@ -9,6 +9,7 @@ Warnings and notes go to the testcase's system-out; waived errors do not fail.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,6 +18,13 @@ from ..findings import Finding, Report, ResultRecord, Severity
 from .catalog import RuleInfo, load_catalog
 
 SUBMISSION = "submission"
+# characters XML 1.0 cannot hold (control characters, lone surrogates from non-UTF-8 file names)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """Text safe for XML 1.0: each character it cannot hold becomes a visible \\x.. / \\u.... escape."""
+    return _NOT_XML.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), value)
 
 
 def _line(f: Finding) -> str:
@@ -28,26 +36,26 @@ def _line(f: Finding) -> str:
 def _case(suite: ET.Element, classname: str, rule: str, findings: list[Finding],
           skip_reason: str | None) -> tuple[int, int]:
     """Add one testcase; return (failed, skipped)."""
-    case = ET.SubElement(suite, "testcase", {"classname": classname, "name": rule})
+    case = ET.SubElement(suite, "testcase", {"classname": xml_text(classname), "name": xml_text(rule)})
     errors = [f for f in findings if f.severity is Severity.ERROR and f.waived is None]
     other = [f for f in findings if f not in errors]
     if errors:
-        fail = ET.SubElement(case, "failure", {"type": rule, "message": errors[0].message})
-        fail.text = "\n".join(_line(f) for f in errors)
+        fail = ET.SubElement(case, "failure", {"type": xml_text(rule), "message": xml_text(errors[0].message)})
+        fail.text = xml_text("\n".join(_line(f) for f in errors))
     elif skip_reason is not None and not findings:
-        ET.SubElement(case, "skipped", {"message": skip_reason})
+        ET.SubElement(case, "skipped", {"message": xml_text(skip_reason)})
         return 0, 1
     if other:
-        ET.SubElement(case, "system-out").text = "\n".join(_line(f) for f in other)
+        ET.SubElement(case, "system-out").text = xml_text("\n".join(_line(f) for f in other))
     return (1 if errors else 0), 0
 
 
 def _suite(root: ET.Element, name: str, props: dict[str, str]) -> ET.Element:
-    suite = ET.SubElement(root, "testsuite", {"name": name})
+    suite = ET.SubElement(root, "testsuite", {"name": xml_text(name)})
     if props:
         pe = ET.SubElement(suite, "properties")
         for k, v in props.items():
-            ET.SubElement(pe, "property", {"name": k, "value": v})
+            ET.SubElement(pe, "property", {"name": k, "value": xml_text(v)})
     return suite
 
 
