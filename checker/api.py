@@ -156,7 +156,7 @@ def result_record(r: ResultFacts, ruleset: Ruleset) -> ResultRecord:
     sysdata = r.system.data if r.system else None
     if sysdata:
         rec.extra["system_description"] = {
-            k: sysdata.get(k) for k in ("accelerator_model_name", "accelerators_per_node",
+            k: sysdata.get(k) for k in ("system_name", "accelerator_model_name", "accelerators_per_node",
                                         "host_processor_model_name", "host_processors_per_node",
                                         "framework", "status")
             if k in sysdata
