@@ -112,10 +112,10 @@ def validate_inference(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> R
     if opts.only_results is not None:
         keep = opts.only_results
         facts.results = [r for r in facts.results if r.res.id in keep]
-    if opts.datasets:
-        from .rescore.stage import rescore_inference  # imported late: numpy and friends
+    # every accuracy log is scanned (structure, coverage); re-scored where ground truth is given
+    from .rescore.stage import rescore_inference  # imported late: numpy and friends
 
-        rescore_inference(tree.root, facts, ruleset, opts)
+    rescore_inference(tree.root, facts, ruleset, opts)
     report = Report(tool=f"mlcheck {__version__}", suite="inference", round=ruleset.round,
                     root=str(root), ruleset=ruleset.describe())
     report.findings.extend(run_inference_rules(facts, ruleset, opts))

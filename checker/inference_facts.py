@@ -70,6 +70,9 @@ class ResultFacts:
     code_rel: str | None = None
     code_ok: bool = False
     rescore: dict[str, Any] | None = None  # filled by the rescore stage when ground truth is given
+    log_scan: dict[str, Any] | None = None  # the rescore stage's structural scan of the accuracy log
+    original_scan: dict[str, Any] | None = None  # scan of an untruncated original supplied by the user
+    rescore_error: str | None = None  # why a log with ground truth could not be scored
     known_absent: frozenset[str] = frozenset()
     audit: AuditFacts | None = None  # compliance tests found for this result
 

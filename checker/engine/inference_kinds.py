@@ -717,6 +717,9 @@ def rescore_status(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
     path = f"{r.accuracy.rel}/{ACCURACY_LOG}"
     if ACCURACY_LOG not in r.accuracy.files:
         return  # reported by accuracy_files or known_absent
+    if r.rescore_error is not None or (r.log_scan or {}).get("truncated"):
+        return  # reported by inf.rescore.failed / inf.rescore.truncated
     yield Hit({"detail": f"re-scoring skipped: no ground truth given for {r.bench['dataset']} "
                          f"(--dataset {r.bench['dataset']}=PATH)"}, path)
 from . import audit_kinds  # noqa: E402,F401
+from ..rescore import kinds as rescore_kinds  # noqa: E402,F401

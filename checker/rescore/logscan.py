@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -220,13 +221,13 @@ def _swar_hex8(words: npt.NDArray[np.uint64], start: I64) -> tuple[U8, npt.NDArr
     return np.ascontiguousarray(out).reshape(-1), ~ok
 
 
-def parse_exact(buf: bytes, leading: int) -> Entries:
+def parse_exact(buf: memoryview, leading: int) -> Entries:
     """Parse a block written byte for byte as LoadGen writes it.
 
     One pass touches every byte (finding the quotes); everything else is per entry and a word at a
     time: quote spacing, the literal text around each quote, the digits and the hex.
     """
-    padded = np.frombuffer(buf + _PAD, dtype=np.uint8)
+    padded = np.frombuffer(buf.obj, dtype=np.uint8, count=len(buf) + len(_PAD))  # type: ignore[attr-defined]
     arr = padded[: len(buf)]
     q = np.flatnonzero(arr == 34)
     if len(q) == 0 or len(q) % 8:
@@ -441,27 +442,39 @@ class FirstPayloads:
         return self.payload[self.offsets[i]:self.offsets[i + 1]].tobytes()
 
 
-def _blocks(path: Path, block_bytes: int, digest: hashlib._Hash | None) -> Iterator[tuple[bytes, int, bool]]:
-    """(buffer of whole entries, byte offset, is_first) blocks; the tail after the last '}' is carried."""
-    carry = b""
+def _blocks(path: Path, block_bytes: int, digest: Any) -> Iterator[tuple[memoryview, int, bool]]:
+    """(view of whole entries, byte offset, is_first) blocks; the tail after the last '}' is carried.
+
+    One buffer is reused, with zero padding behind every block so fixed-width reads may run past it.
+    """
+    buf = bytearray(block_bytes + len(_PAD))
+    view = memoryview(buf)
+    fill = 0
     base = 0
     first = True
     with path.open("rb") as f:
         while True:
-            block = f.read(block_bytes)
-            if digest is not None and block:
-                digest.update(block)
-            if not block:
+            if fill == block_bytes:  # one entry longer than a block: grow
+                buf.extend(bytes(block_bytes))
+                block_bytes *= 2
+                view.release()
+                view = memoryview(buf)
+            got = f.readinto(view[fill:block_bytes])
+            if digest is not None and got:
+                digest.update(view[fill:fill + got])
+            if not got:
                 return  # what follows the last '}' is checked by scan_log
-            buf = carry + block
-            cut = buf.rfind(b"}")
+            fill += got
+            cut = buf.rfind(b"}", 0, fill)
             if cut < 0:
-                carry = buf
                 continue
-            yield buf[:cut + 1], base, first
+            tail = bytes(buf[cut + 1:fill])
+            buf[cut + 1:cut + 1 + len(_PAD)] = _PAD
+            yield view[:cut + 1], base, first
             first = False
             base += cut + 1
-            carry = buf[cut + 1:]
+            buf[:len(tail)] = tail
+            fill = len(tail)
 
 
 def scan_log(path: Path, samples: int, keep: bool = True, want_hash: bool = False,
@@ -474,26 +487,22 @@ def scan_log(path: Path, samples: int, keep: bool = True, want_hash: bool = Fals
     kept_off: list[I64] = []
     kept_pay: list[U8] = []
     lengths: dict[int, int] = {}
-    tail_seen = b""
     for buf, base, first in _blocks(path, block_bytes, digest):
         scan.size = base + len(buf)
-        if TRUNCATION_MARK in buf:
+        if buf.obj.find(TRUNCATION_MARK, 0, len(buf)) >= 0:  # type: ignore[attr-defined]
             scan.truncated = True
-        end_is_last = False
         leading = 91 if first else 44
         try:
             try:
                 ent = parse_exact(buf, leading)
             except Malformed:
-                ent = parse_fast(buf, leading)
+                ent = parse_fast(bytes(buf), leading)
             scan.fast_blocks += 1
         except Malformed:
-            slow = parse_slow(buf, base)
+            slow = parse_slow(bytes(buf), base)
             ent = slow.entries
             scan.problems.extend(slow.problems[: max(0, 5 - len(scan.problems))])
             scan.slow_blocks += 1
-            end_is_last = True
-        tail_seen = buf[-1:] if not end_is_last else tail_seen
         _consume(scan, ent, seen, samples, keep, kept_q, kept_off, kept_pay, lengths)
     # the part after the last '}' must be the closing ']'
     size = path.stat().st_size

@@ -1,0 +1,107 @@
+"""CLI glue for `mlcheck rescore RESULT_OR_ROOT`: re-compute accuracy from the shipped accuracy logs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ..errors import UsageError
+
+
+def register(app: typer.Typer) -> None:
+    """Add the rescore command to the CLI."""
+    app.command("rescore")(rescore_cmd)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """A YAML config: `datasets: {imagenet: PATH, ...}`, optional `jobs`; paths relative to the file."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"cannot read config {path}: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("datasets", {}), dict):
+        raise UsageError(f"config {path} must be a mapping with a 'datasets' mapping",
+                         "e.g.\ndatasets:\n  imagenet: data/val_map.txt\n  wmt16: data/newstest2014.de")
+    unknown = set(doc) - {"datasets", "jobs"}
+    if unknown:
+        raise UsageError(f"config {path} has unknown keys: {', '.join(sorted(unknown))}", "Known: datasets, jobs.")
+    datasets = {str(k).lower(): (path.parent / str(v)) for k, v in doc.get("datasets", {}).items()}
+    return {"datasets": datasets, "jobs": int(doc.get("jobs", 0))}
+
+
+def find_root(target: Path) -> tuple[Path, str | None]:
+    """(submission root holding closed/ or open/, the target's path relative to it or None for the root)."""
+    target = target.resolve()
+    for cand in (target, *target.parents):
+        if any((cand / d).is_dir() for d in ("closed", "open")):
+            rel = target.relative_to(cand).as_posix()
+            return cand, (rel if rel != "." else None)
+    raise UsageError(f"{target} is not inside a submission tree (no closed/ or open/ above it)",
+                     "Give a result folder (…/results/<system>/<benchmark>/<scenario>) or the submission root.")
+
+
+def rescore_cmd(
+    target: Annotated[Path, typer.Argument(help="A result folder, or a submission root to re-score every result.")],
+    dataset: Annotated[list[str], typer.Option("--dataset", help="NAME=PATH ground truth: imagenet, coco, wmt16; "
+                                               "originals=DIR for untruncated logs.")] = [],
+    config: Annotated[Optional[Path], typer.Option("--config", help="YAML file giving datasets (and jobs).")] = None,
+    original_log: Annotated[Optional[Path], typer.Option("--original-log", help="The untruncated accuracy log of "
+                                                         "a single result (checked against accuracy.txt's hash).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes (0: one per core).")] = 0,
+    known_absent: Annotated[Optional[Path], typer.Option("--known-absent", help="Paths known absent from this copy.")] = None,
+) -> None:
+    """Re-score accuracy logs with real evaluators and compare with accuracy.txt."""
+    from ..api import ValidateOptions, read_known_absent, validate
+    from ..cli import parse_datasets
+
+    if format not in ("text", "json"):
+        raise UsageError(f"unknown format '{format}'", "Use --format text or --format json.")
+    datasets: dict[str, Path] = {}
+    if config is not None:
+        cfg = read_config(config)
+        datasets.update(cfg["datasets"])
+        jobs = jobs or cfg["jobs"]
+    datasets.update(parse_datasets(dataset))
+    if original_log is not None:
+        datasets["originals"] = original_log
+    if not any(k != "originals" for k in datasets):
+        raise UsageError("no ground truth given", "Pass --dataset imagenet=val_map.txt (or coco=, wmt16=), or --config.")
+    root, rel = find_root(target)
+    opts = ValidateOptions(known_absent=read_known_absent(known_absent) if known_absent else frozenset(),
+                           datasets=datasets, jobs=jobs, progress=sys.stderr.isatty(),
+                           select=("inf.rescore", "inf.accuracy"))
+    if rel is not None:
+        from ..discover import discover_inference
+
+        ids = {r.id for r in discover_inference(root).results if r.id == rel or r.id.startswith(rel + "/")}
+        if not ids:
+            raise UsageError(f"{target} holds no inference result")
+        if original_log is not None and len(ids) != 1:
+            raise UsageError("--original-log needs a single result folder")
+        opts.only_results = frozenset(ids)
+    elif original_log is not None:
+        raise UsageError("--original-log needs a single result folder")
+    report = validate(root, opts)
+    rows = []
+    for r in report.results:
+        acc = r.accuracy
+        rows.append({"result": r.id, "metric": acc.metric if acc else None,
+                     "reported": acc.reported if acc else None, "rescored": acc.rescored if acc else None,
+                     "findings": [f.to_dict() for f in report.findings_for(r.id)
+                                  if f.rule.startswith(("inf.rescore", "inf.accuracy"))]})
+    if format == "json":
+        typer.echo(json.dumps({"root": str(root), "results": rows, "summary": report.summary}, indent=2))
+    else:
+        for row in rows:
+            resc = "—" if row["rescored"] is None else f"{row['rescored']:.3f}"
+            typer.echo(f"{row['result']}: {row['metric']} reported {row['reported']}, re-scored {resc}")
+            for f in row["findings"]:
+                typer.echo(f"  {f['severity']:7} {f['rule']}: {f['message']}")
+    raise typer.Exit(report.exit_code())
