@@ -17,6 +17,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from collections.abc import Iterator
 from typing import Any
 
 FORMAT_V05 = "MLPv0.5.0"
@@ -41,6 +42,8 @@ _V05 = re.compile(
 )
 _BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*:)")
 _BARE_WORD = re.compile(r"(:\s*)([A-Za-z_][A-Za-z0-9_./<>-]*)(\s*[,}])")
+_decode = json.JSONDecoder().decode
+_BAD = object()  # marks a payload that could not be decoded
 _JSON_WORDS = re.compile(r"\b(null|true|false)\b")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
@@ -92,6 +95,20 @@ class TrainingLog:
     record_lines: int = 0  # lines holding an MLPerf token
     benchmark: str | None = None  # as the v0.5 format names it on every line
     foreign: ForeignFacts | None = None
+    _first: dict[str, Event] | None = field(default=None, repr=False, compare=False)
+    _counts: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    _counted: int = field(default=-1, repr=False, compare=False)
+    _indexed: int = field(default=-1, repr=False, compare=False)
+    _payloads: dict[str, tuple[Any, bool]] = field(default_factory=dict, repr=False, compare=False)
+
+    def count(self, key: str) -> int:
+        """How many records carry `key`."""
+        if self._counts is None or self._counted != len(self.events):
+            counts: dict[str, int] = {}
+            for e in self.events:
+                counts[e.key] = counts.get(e.key, 0) + 1
+            self._counts, self._counted = counts, len(self.events)
+        return self._counts.get(key, 0)
 
     def note(self, kind: str, line: int, example: str = "", detail: str = "") -> None:
         """Count one quirk; the first occurrence keeps its line and example."""
@@ -103,10 +120,12 @@ class TrainingLog:
 
     def first(self, key: str) -> Event | None:
         """The first record with `key` (many ranks may print it; the first one counts)."""
-        for e in self.events:
-            if e.key == key:
-                return e
-        return None
+        if self._first is None or self._indexed != len(self.events):
+            index: dict[str, Event] = {}
+            for e in self.events:
+                index.setdefault(e.key, e)
+            self._first, self._indexed = index, len(self.events)
+        return self._first.get(key)
 
     def all(self, key: str) -> list[Event]:
         """Every record with `key`, in log order."""
@@ -116,9 +135,16 @@ class TrainingLog:
 def _loads_lenient(payload: str) -> tuple[Any, bool]:
     """JSON first; then a Python literal (never eval); then bare keys quoted. (value, was_json) or raises."""
     try:
-        return json.loads(payload), True
+        return _decode(payload), True
     except ValueError:
         pass
+    if "'" in payload:
+        # the common Python-dict shape ({'lineno': 742, 'file': 'a.py'}): swapping quotes makes it JSON,
+        # far cheaper than literal_eval; anything this breaks (an apostrophe in a string) falls through
+        try:
+            return _decode(payload.replace("'", '"')), False
+        except ValueError:
+            pass
     try:
         return ast.literal_eval(payload), False
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
@@ -149,9 +175,16 @@ def _record(log: TrainingLog, key: str, ts: float, payload: str | None, lineno: 
     value: Any = None
     meta: dict[str, Any] = {}
     if payload is not None and payload.strip():
-        try:
-            obj, was_json = _loads_lenient(payload.strip())
-        except (ValueError, RecursionError):
+        # many ranks print the very same payload; decode each distinct one once
+        cached = log._payloads.get(payload)
+        if cached is None:
+            try:
+                cached = _loads_lenient(payload.strip())
+            except (ValueError, RecursionError):
+                cached = (_BAD, False)
+            log._payloads[payload] = cached
+        obj, was_json = cached
+        if obj is _BAD:
             log.note(UNPARSED, lineno, raw, f"the payload of '{key}' is not JSON (truncated or garbled)")
             return
         if not was_json:
@@ -173,15 +206,27 @@ def _record(log: TrainingLog, key: str, ts: float, payload: str | None, lineno: 
     log.events.append(Event(key, value, meta, ts, lineno))
 
 
-def _parse_mll(log: TrainingLog, lines: list[str]) -> None:
-    for i, line in enumerate(lines, 1):
+def _iter_token_lines(text: str, token: str) -> Iterator[tuple[int, str]]:
+    """(1-based line number, line) of each line holding `token`, jumping from token to token (logs are mostly noise)."""
+    pos, line_no, counted_to = text.find(token), 1, 0
+    while pos >= 0:
+        start = text.rfind("\n", 0, pos) + 1
+        end = text.find("\n", pos)
+        if end < 0:
+            end = len(text)
+        line_no += text.count("\n", counted_to, start)
+        counted_to = start
+        yield line_no, text[start:end]
+        pos = text.find(token, end)
+
+
+def _parse_mll(log: TrainingLog, text: str) -> None:
+    for i, line in _iter_token_lines(text, ":::MLL"):
         pos = line.find(":::MLL")
-        if pos < 0:
-            continue
         log.record_lines += 1
         if pos > 0 and line[:pos].strip():
             log.note(PREFIX, i, line)
-        chunk = line[pos:]
+        chunk = line[pos:] if pos else line
         if chunk.count(":::MLL") > 1:
             log.note(INTERLEAVED, i, line)
             pieces = [":::MLL" + p for p in chunk.split(":::MLL")[1:]]
@@ -341,20 +386,21 @@ def detect_format(text: str) -> str:
 def parse_training_log(text: str) -> TrainingLog:
     """Parse a training log in whichever format it is written; never raises."""
     fmt = detect_format(text)
-    lines = text.split("\n")
+    log = TrainingLog(fmt, lines=text.count("\n") + (0 if text.endswith("\n") or not text else 1))
+    lines = text.split("\n") if fmt != FORMAT_V06 else []
     if lines and lines[-1] == "":
         lines.pop()
-    log = TrainingLog(fmt, lines=len(lines))
     if fmt == FORMAT_V06:
-        _parse_mll(log, lines)
+        _parse_mll(log, text)
     elif fmt == FORMAT_V07:
         _parse_mllog(log, lines)
     elif fmt == FORMAT_V05:
         _parse_v05(log, lines)
     elif fmt == FORMAT_FOREIGN:
         _parse_foreign(log, lines)
+    log._payloads.clear()
     for key in ONCE_KEYS:
-        seen = [e for e in log.events if e.key == key]
+        seen = log.all(key) if log.count(key) > 1 else []
         if len(seen) > 1:
             q = Quirk(DUPLICATE, seen[1].line, len(seen) - 1, key)
             prev = log.quirks.get(DUPLICATE)

@@ -268,9 +268,8 @@ def _required_keys(rule: Rule, e: EntryFacts) -> list[str]:
 def run_keys(e: EntryFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
     """Keys every run log must hold."""
     for r, log in _mlperf_runs(e):
-        present = {ev.key for ev in log.events}
         for k in _required_keys(rule, e):
-            if k not in present:
+            if log.first(k) is None:
                 yield Hit({"key": k}, r.file.rel)
 
 
@@ -306,15 +305,16 @@ def run_bracketing(e: EntryFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
     """epoch, block and eval start/stop pairs match (one open epoch at run_stop is allowed)."""
     for r, log in _mlperf_runs(e):
         for what in ("epoch", "block", "eval"):
-            starts = sum(1 for ev in log.events if ev.key == f"{what}_start")
-            stops = sum(1 for ev in log.events if ev.key == f"{what}_stop")
-            ranks = max(1, sum(1 for ev in log.events if ev.key == "run_start"))
+            starts, stops = log.count(f"{what}_start"), log.count(f"{what}_stop")
+            ranks = max(1, log.count("run_start"))
             if stops > starts:
-                first = next(ev for ev in log.events if ev.key == f"{what}_stop")
-                yield Hit({"why": f"{stops} {what}_stop but only {starts} {what}_start"}, r.file.rel, first.line)
+                first = log.first(f"{what}_stop")
+                yield Hit({"why": f"{stops} {what}_stop but only {starts} {what}_start"}, r.file.rel,
+                          first.line if first else None)
             elif starts - stops > ranks:
-                first = next(ev for ev in log.events if ev.key == f"{what}_start")
-                yield Hit({"why": f"{starts} {what}_start but only {stops} {what}_stop"}, r.file.rel, first.line)
+                first = log.first(f"{what}_start")
+                yield Hit({"why": f"{starts} {what}_start but only {stops} {what}_stop"}, r.file.rel,
+                          first.line if first else None)
 
 
 @kind("init_time", "result")

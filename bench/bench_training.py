@@ -1,0 +1,121 @@
+"""Speed against the official training checker, on the same logs, in one run.
+
+The official checker (PyPI mlperf-logging: `python -m mlperf_logging.compliance_checker
+--usage training --ruleset 0.6.0 FILE`) is run once per result log of the corpus's
+training_v0.6 tree, as a submitter or the review committee runs it; mlcheck then validates
+and scores the whole tree (every log, system description and score). Prints wall times,
+peak memory, the ratio (target: mlcheck at least 10x faster) and where the verdicts differ.
+
+Usage: python bench/bench_training.py [CORPUS_ROOT]   (skips when the corpus is absent)
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def corpus_root() -> Path | None:
+    if len(sys.argv) > 1:
+        return Path(sys.argv[1])
+    script = REPO.parent / "shared" / "corpus" / "unpack"
+    if not script.is_file():
+        return None
+    out = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=False)
+    lines = out.stdout.strip().splitlines()
+    return Path(lines[-1]) if out.returncode == 0 and lines else None
+
+
+def run_official(root: Path, logs: list[Path]) -> tuple[float, dict[str, tuple[bool, str]]]:
+    """Run the official checker per file, from a scratch folder (it writes compliance_checker.log to cwd)."""
+    verdicts: dict[str, tuple[bool, str]] = {}
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        for p in logs:
+            r = subprocess.run([sys.executable, "-m", "mlperf_logging.compliance_checker", "--usage", "training",
+                                "--ruleset", "0.6.0", str(p)], cwd=scratch, capture_output=True, text=True,
+                               check=False)
+            text = r.stdout + r.stderr
+            ok = r.returncode == 0 and "SUCCESS" in text
+            why = next((ln.strip() for ln in text.splitlines() if "ERROR" in ln or "Traceback" in ln
+                        or "FAILED" in ln), "")
+            verdicts[p.relative_to(root).as_posix()] = (ok, why[:140])
+    return time.perf_counter() - t0, verdicts
+
+
+def main() -> int:
+    base = corpus_root()
+    if base is None or not (base / "training_v0.6").is_dir():
+        print("corpus not available; nothing to measure")
+        return 0
+    root = base / "training_v0.6"
+    logs = sorted(root.glob("*/results/*/*/result_*.txt"))
+    try:
+        import mlperf_logging  # noqa: F401
+    except ImportError:
+        print("mlperf-logging is not installed (pip install -e '.[bench]')")
+        return 0
+    official_s, official = run_official(root, logs)
+    official_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"load average before mlcheck: {os.getloadavg()[0]:.1f} (2 shared cores; times scale with it)")
+
+    from checker.api import ValidateOptions, read_known_absent, validate
+    from checker.findings import Severity
+
+    # end to end, as a user runs it: one `mlcheck validate` process over the whole tree
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        cli = subprocess.run([sys.executable, "-m", "checker.cli", "validate", str(root), "-f", "json",
+                              "--known-absent", str(root / "ABSENT.txt")], cwd=scratch, capture_output=True,
+                             text=True, check=False)
+    ours_s = time.perf_counter() - t0
+    if cli.returncode not in (0, 1):
+        print(f"mlcheck failed (exit {cli.returncode}): {cli.stderr[-400:]}")
+        return 1
+    ours_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # in-process, warm: the library call alone; memory traced in a separate pass (tracing slows it)
+    opts = ValidateOptions(known_absent=read_known_absent(root / "ABSENT.txt"))
+    t0 = time.perf_counter()
+    report = validate(root, opts)
+    lib_s = time.perf_counter() - t0
+    tracemalloc.start()
+    validate(root, opts)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    print(f"logs: {len(logs)}")
+    print(f"official compliance checker, per file: {official_s:8.2f} s wall, peak child RSS {official_rss_mb:.0f} MB")
+    print(f"mlcheck validate CLI (whole tree):     {ours_s:8.2f} s wall, peak RSS of all children {ours_rss_mb:.0f} MB")
+    print(f"mlcheck library call (warm):           {lib_s:8.2f} s wall, peak traced memory {peak / 2**20:.0f} MB")
+    ratio = official_s / ours_s if ours_s else float("inf")
+    print(f"ratio (CLI end to end): mlcheck is {ratio:.1f}x faster (target >= 10x): {'MET' if ratio >= 10 else 'NOT MET'}")
+    print(f"ratio (library call):   mlcheck is {official_s / lib_s:.1f}x faster")
+
+    errors_by_file: dict[str, list[str]] = {}
+    for f in report.findings:
+        if f.severity is Severity.ERROR:
+            errors_by_file.setdefault(f.path, []).append(f.rule)
+    print("\nverdicts that differ (official PASS/FAIL vs mlcheck errors on that file):")
+    differ = 0
+    for rel, (ok, why) in sorted(official.items()):
+        ours_ok = rel not in errors_by_file
+        if ok != ours_ok:
+            differ += 1
+            print(f"  {rel}: official {'PASS' if ok else 'FAIL'} ({why or '-'}); "
+                  f"mlcheck {'PASS' if ours_ok else 'FAIL ' + ','.join(sorted(set(errors_by_file[rel])))}")
+    same = len(official) - differ
+    print(f"{same} of {len(official)} logs get the same verdict; {differ} differ")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
