@@ -167,6 +167,8 @@ def build_facts(tree: InferenceTree, ruleset: Ruleset, opts: Options) -> TreeFac
                     data = json.loads(tf.text)
                 except ValueError as exc:
                     sf.problem = str(exc)
+                except RecursionError:
+                    sf.problem = "nested deeper than a system description can be"
                 else:
                     if isinstance(data, dict):
                         sf.data = data
@@ -204,8 +206,10 @@ def build_facts(tree: InferenceTree, ruleset: Ruleset, opts: Options) -> TreeFac
         # measurements/<system>/<benchmark>/<scenario>, matched case-insensitively and by alias
         sub_path = root / res.submitter_rel if res.submitter_rel else root
         meas_sys = sub_path / "measurements" / res.system
-        facts.other_measurements = list_dir(sub_path / "measurements").dirs
-        if meas_sys.is_dir():
+        # enter only folders a listing showed as real folders: a linked measurements/ or code/ is not followed
+        sub_parts = subs[res.submitter_rel].parts
+        facts.other_measurements = list_dir(sub_path / "measurements").dirs if sub_parts.get("measurements") else []
+        if res.system in facts.other_measurements:
             names = [res.benchmark_dir] + ([bench_name] if bench_name else []) + [str(a) for a in bench.get("aliases", [])]
             b = _find_dir(meas_sys, names)
             if b is not None:
@@ -216,7 +220,7 @@ def build_facts(tree: InferenceTree, ruleset: Ruleset, opts: Options) -> TreeFac
                     facts.measurements_rel = rel
                     facts.measurements_files = list_dir(root / rel).files
         code = sub_path / "code"
-        if code.is_dir():
+        if sub_parts.get("code"):
             names = [res.benchmark_dir] + ([bench_name] if bench_name else []) + [str(a) for a in bench.get("aliases", [])]
             b = _find_dir(code, names)
             if b is not None:
