@@ -6,6 +6,7 @@ output ending in `mAP=22.911%`; GNMT `BLEU: 23.8`; later rounds append `hash=<sh
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -46,9 +47,13 @@ def parse_accuracy_txt(text: str, metric: str | None = None) -> AccuracyTxt:
     pos, name, m = best
     out.metric = name
     raw = m.group(1)
-    out.value = float(raw)
+    value = float(raw)
+    out.value = value if math.isfinite(value) else None  # 400 digits overflow to inf: no value stated
     out.decimals = len(raw.partition(".")[2])
     out.line = text.count("\n", 0, pos) + 1
     if name == "top1" and m.group(2):
-        out.good, out.total = int(m.group(2)), int(m.group(3))
+        try:
+            out.good, out.total = int(m.group(2)), int(m.group(3))
+        except ValueError:  # more digits than int() converts
+            out.good = out.total = None
     return out
