@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections import defaultdict
 
@@ -19,6 +20,8 @@ LABEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "i
 def _fmt_value(v: float | None) -> str:
     if v is None:
         return "-"
+    if not math.isfinite(v):
+        return str(v)
     if v == int(v) and abs(v) < 1e12:
         return f"{int(v)}"
     return f"{v:.6g}"
