@@ -64,6 +64,8 @@ def _has_format(name: str) -> bool:
 
 
 def write_output(text: str, output: Path | None) -> None:
+    # file names that are not UTF-8 reach reports as lone surrogates; print them as \udcff escapes
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
