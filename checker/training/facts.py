@@ -155,7 +155,7 @@ def read_system(root: Path, sub: TrainingSubmitter, system: str, round_schema: s
         return facts
     try:
         data = json.loads(tf.text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         data = None
         lines = [ln for ln in tf.text.split("\n") if ln.strip()]
         dump = [_DUMP_LINE.match(ln) for ln in lines]
@@ -309,17 +309,17 @@ def build_facts(tree: TrainingTree, ruleset: Ruleset, known_max_bytes: int = DEF
         bench = benchmarks(ruleset).get(bname or "", {})
         tf = bench.get("time_from", {})
         time_from = str(tf.get("value", "run_stop") if isinstance(tf, dict) else tf or "run_stop")
-        system = facts.systems[(entry.submitter_rel, entry.system)]
-        ef = EntryFacts(entry, bname, bench, system, "")
+        sysf = facts.systems[(entry.submitter_rel, entry.system)]
+        ef = EntryFacts(entry, bname, bench, sysf, "")
         target = ef.target
         for rf in entry.runs:
             ef.runs.append(read_run(tree.root, rf, time_from, target, ef.unit, known_max_bytes))
-        division = system.summary.get("division") or _log_value(ef.runs, "submission_division") or "unknown"
-        ef.division = division.lower()
-        if not system.summary.get("status"):
+        division = sysf.summary.get("division") or _log_value(ef.runs, "submission_division") or "unknown"
+        ef.division = str(division).lower()
+        if not sysf.summary.get("status"):
             status = _log_value(ef.runs, "submission_status")
             if status:
-                system.summary["status"] = status
+                sysf.summary["status"] = status
         ef.scored = [r for r in ef.runs if r.minutes is not None]
         ef.score = olympic_score([r.minutes or 0.0 for r in ef.scored], [r.converged for r in ef.scored],
                                  facts.policy, facts.allowed_nonconverged)
@@ -338,7 +338,7 @@ def read_submission_json(root: Path, sub: TrainingSubmitter, max_bytes: int) -> 
         return out
     try:
         data = json.loads(tf.text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         out.submission_problem = f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         out.submission_line = exc.lineno
         return out

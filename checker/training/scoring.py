@@ -134,7 +134,7 @@ def meets(acc: Any, target: Any) -> bool:
 
 def _ratio(acc: Any, target: Any) -> float:
     if isinstance(target, dict):
-        return min(acc[k] / float(t) for k, t in target.items() if float(t))
+        return min(float(acc[k]) / float(t) for k, t in target.items() if float(t))
     return float(acc) / float(target) if float(target) else float(acc)
 
 
