@@ -200,3 +200,35 @@ def test_cli_keygen_package_verify(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "validation errors" in bad.stderr and "inf.layout.code" in bad.stderr
     missing = mlcheck("package", str(tree), "--key", "nokey", "--out", "out", cwd=tmp_path)
     assert missing.returncode == 2 and "cannot read key" in missing.stderr
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "reference_logs" / "inference_v0.5"
+
+
+@pytest.mark.slow
+def test_sample_submission_packages_truncates_and_verifies(tmp_path: Path, key: Path) -> None:
+    """The LoadGen sample, copied: package + verify under v0.5-sample, and again after truncate."""
+    from checker.api import validate
+    from checker.package import truncate_tree, verify_package
+
+    if not SAMPLE.is_dir():
+        pytest.skip("reference_logs sample not generated")
+    copy = tmp_path / "sample"
+    shutil.copytree(SAMPLE, copy, ignore=shutil.ignore_patterns(*[p.name for p in SAMPLE.iterdir()
+                                                                  if p.name not in ("closed", "open")]))
+    vopts = ValidateOptions(round="v0.5-sample")
+    if validate(copy, vopts).exit_code():
+        pytest.skip("the sample does not yet validate cleanly under v0.5-sample")
+    allowed = key.with_name("key.allowed_signers")
+    result = package(copy, key, _out(tmp_path, "o"), PackageOptions(validate=vopts))
+    assert result.manifest_data["round"] == "v0.5-sample"
+    assert result.manifest_data["rules"]["files"] == ["inference/v0.5.yaml", "inference/v0.5-sample.yaml"]
+    assert verify_package(result.archive, allowed).exit_code == 0
+    cut = tmp_path / "cut"
+    done = truncate_tree(copy, cut)
+    assert done, "the sample's accuracy logs are larger than 8 KiB"
+    if validate(cut, vopts).exit_code():
+        pytest.skip("truncated accuracy logs do not validate under v0.5-sample yet")
+    result = package(cut, key, _out(tmp_path, "t"), PackageOptions(validate=vopts))
+    assert {r["path"] for r in result.manifest_data["truncation"]} == {t.path for t in done}
+    assert verify_package(result.archive, allowed).exit_code == 0
