@@ -1,0 +1,90 @@
+"""The streaming accuracy-log reader: exact LoadGen layout, other layouts, broken logs, truncation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from checker.rescore.logscan import scan_log
+from rescore_helpers import loadgen_log
+
+
+def _entries(n: int, seed: int = 0) -> list[tuple[int, bytes]]:
+    rng = np.random.default_rng(seed)
+    return [(int(rng.integers(0, 50)), struct.pack("<i", int(rng.integers(0, 1000)))) for _ in range(n)]
+
+
+def _independent(entries: list[tuple[int, bytes]], samples: int) -> dict[int, bytes]:
+    first: dict[int, bytes] = {}
+    for q, p in entries:
+        if 0 <= q < samples and q not in first:
+            first[q] = p
+    return first
+
+
+def test_exact_layout_matches_a_plain_decode_across_block_sizes(tmp_path: Path) -> None:
+    entries = _entries(500)
+    log = loadgen_log(tmp_path / "a.json", entries)
+    want = _independent(entries, 50)
+    for block in (97, 1000, 1 << 20):
+        scan, first = scan_log(log, 50, block_bytes=block)
+        assert first is not None
+        assert scan.entries == 500 and scan.unique == len(want) and scan.problems == []
+        assert scan.duplicates == 500 - len(want)
+        assert scan.slow_blocks == 0
+        assert {int(q): first.get(i) for i, q in enumerate(first.qsl)} == want
+
+
+def test_pretty_printed_and_reordered_logs_read_the_same(tmp_path: Path) -> None:
+    entries = _entries(60, 1)
+    objs = [{"seq_id": i, "qsl_idx": q, "data": p.hex().upper()} for i, (q, p) in enumerate(entries)]
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps(objs, indent=4))
+    swapped = tmp_path / "sorted.json"
+    swapped.write_text(json.dumps(objs, sort_keys=True))
+    want = _independent(entries, 50)
+    for log in (pretty, swapped):
+        scan, first = scan_log(log, 50)
+        assert first is not None and scan.problems == []
+        assert {int(q): first.get(i) for i, q in enumerate(first.qsl)} == want
+
+
+def test_broken_logs_are_reported_not_raised(tmp_path: Path) -> None:
+    good = loadgen_log(tmp_path / "g.json", _entries(5)).read_text()
+    cut = tmp_path / "cut.json"
+    cut.write_text(good[: len(good) - 30])
+    scan, _ = scan_log(cut, 50)
+    assert scan.problems and scan.entries == 4
+    junk = tmp_path / "junk.json"
+    junk.write_text(good.replace("},\n{", "}, oops\n{", 1))
+    scan, _ = scan_log(junk, 50)
+    assert any("oops" in p for p in scan.problems) and scan.entries == 5
+    badhex = tmp_path / "hex.json"
+    badhex.write_text(good.replace('"data" : "', '"data" : "ZZ', 1))
+    scan, _ = scan_log(badhex, 50)
+    assert scan.bad_payloads == 1 and scan.entries == 5
+    empty = tmp_path / "empty.json"
+    empty.write_text("")
+    assert scan_log(empty, 50)[0].problems
+
+
+def test_out_of_range_and_missing_samples(tmp_path: Path) -> None:
+    log = loadgen_log(tmp_path / "r.json", [(0, b"\0\0\0\0"), (7, b"\0\0\0\0"), (2, b"\0\0\0\0")])
+    scan, _ = scan_log(log, 5)
+    assert scan.out_of_range == 1 and scan.out_of_range_examples == [7]
+    assert scan.unique == 2 and scan.missing_examples == [1, 3, 4]
+
+
+def test_truncated_log_is_recognised_and_hash_is_of_the_file(tmp_path: Path) -> None:
+    full = loadgen_log(tmp_path / "full.json", _entries(400))
+    raw = full.read_bytes()
+    trunc = tmp_path / "t.json"
+    trunc.write_bytes(raw[:4096] + b"\n\n...\n\n" + raw[-4096:])
+    scan, _ = scan_log(trunc, 50)
+    assert scan.truncated
+    scan, _ = scan_log(full, 50, want_hash=True)
+    assert not scan.truncated and scan.sha256 == hashlib.sha256(raw).hexdigest()

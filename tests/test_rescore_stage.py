@@ -1,0 +1,84 @@
+"""The stage and its findings on a small submission tree built here (no corpus needed)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from checker.api import ValidateOptions, validate
+from checker.rescore.stage import Job, map_jobs
+from rescore_helpers import loadgen_log
+
+
+def _tree(tmp_path: Path, sample_root: Path) -> Path:
+    if not sample_root.is_dir():
+        pytest.skip("the embedded sample submission is absent")
+    root = tmp_path / "sub"
+    shutil.copytree(sample_root, root)
+    return root
+
+
+def _resnet_acc(root: Path) -> Path | None:
+    for p in sorted(root.glob("*/*/results/*/resnet*/*/accuracy")):
+        return p
+    return None
+
+
+def test_pool_and_inline_agree(tmp_path: Path) -> None:
+    logs = [loadgen_log(tmp_path / f"{i}.json", [(q, struct.pack("<i", q)) for q in range(i + 3)]) for i in range(3)]
+    jobs = [Job(str(p), p, 5) for p in logs]
+    inline = {o.key: o.scan["unique"] for o in map_jobs(jobs, 1)}
+    pooled = {o.key: o.scan["unique"] for o in map_jobs(jobs, 2)}
+    assert inline == pooled == {str(logs[0]): 3, str(logs[1]): 4, str(logs[2]): 5}
+
+
+def test_findings_for_a_tampered_and_a_truncated_log(tmp_path: Path, sample_root: Path) -> None:
+    root = _tree(tmp_path, sample_root)
+    acc = _resnet_acc(root)
+    if acc is None:
+        pytest.skip("the sample has no resnet result")
+    result_id = acc.parent.relative_to(root).as_posix()
+    labels = [i % 1000 for i in range(50000)]
+    gt = tmp_path / "val_map.txt"
+    gt.write_text("".join(f"img{i}.JPEG {v}\n" for i, v in enumerate(labels)))
+    # 49,990 samples, one out of range, one not hex: 3/4 right
+    entries = [(i, struct.pack("<i", labels[i] if i % 4 else (labels[i] + 1) % 1000)) for i in range(49990)]
+    entries.append((60000, struct.pack("<i", 1)))
+    log = loadgen_log(acc / "mlperf_log_accuracy.json", entries)
+    (acc / "accuracy.txt").write_text("accuracy=76.500%, good=38242, total=49990\n")
+    rep = validate(root, ValidateOptions(datasets={"imagenet": gt}, only_results=frozenset({result_id}), jobs=1))
+    rules = {f.rule for f in rep.findings_for(result_id)}
+    assert {"inf.rescore.index-range", "inf.rescore.mismatch", "inf.rescore.method"} <= rules
+    [rec] = rep.results
+    assert rec.accuracy is not None and rec.accuracy.rescored == pytest.approx(75.0, abs=0.01)
+    # without ground truth: structural findings only, and the coverage gap
+    rep = validate(root, ValidateOptions(only_results=frozenset({result_id})))
+    rules = {f.rule for f in rep.findings_for(result_id)}
+    assert "inf.rescore.index-range" in rules and "inf.accuracy.rescore-skipped" in rules
+    assert "inf.rescore.samples" in rules or "inf.rescore.samples-open" in rules
+    # truncated, with the hash of the original in accuracy.txt
+    raw = log.read_bytes()
+    orig_dir = tmp_path / "originals"
+    (orig_dir / acc.relative_to(root)).mkdir(parents=True)
+    (orig_dir / acc.relative_to(root) / "mlperf_log_accuracy.json").write_bytes(raw)
+    log.write_bytes(raw[:4096] + b"\n\n...\n\n" + raw[-4096:])
+    digest = hashlib.sha256(raw).hexdigest()
+    (acc / "accuracy.txt").write_text(f"accuracy=74.999%, good=37492, total=49990\nhash={digest}\n")
+    rep = validate(root, ValidateOptions(datasets={"imagenet": gt, "originals": orig_dir},
+                                         only_results=frozenset({result_id})))
+    msgs = {f.rule: f.message for f in rep.findings_for(result_id)}
+    assert "matches the hash" in msgs["inf.rescore.truncated"]
+    assert "inf.rescore.mismatch" not in msgs and "inf.rescore.log-json" not in msgs
+    assert rep.results[0].accuracy.rescored == pytest.approx(75.0, abs=0.01)  # type: ignore[union-attr]
+    rep = validate(root, ValidateOptions(datasets={"imagenet": gt, "originals": orig_dir / "nowhere"},
+                                         only_results=frozenset({result_id})))
+    msgs = {f.rule: f.message for f in rep.findings_for(result_id)}
+    assert "needs the original" in msgs["inf.rescore.truncated"]
+    (orig_dir / acc.relative_to(root) / "mlperf_log_accuracy.json").write_bytes(raw + b" ")
+    rep = validate(root, ValidateOptions(datasets={"imagenet": gt, "originals": orig_dir},
+                                         only_results=frozenset({result_id})))
+    assert any(f.rule == "inf.rescore.original-hash" for f in rep.findings_for(result_id))
