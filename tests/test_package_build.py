@@ -232,3 +232,39 @@ def test_sample_submission_packages_truncates_and_verifies(tmp_path: Path, key: 
     result = package(cut, key, _out(tmp_path, "t"), PackageOptions(validate=vopts))
     assert {r["path"] for r in result.manifest_data["truncation"]} == {t.path for t in done}
     assert verify_package(result.archive, allowed).exit_code == 0
+
+
+def test_custom_rules_file_and_known_absent_travel_in_the_manifest(tree: Path, key: Path, tmp_path: Path) -> None:
+    """--rules (extending the shipped round) and --known-absent: verify repeats the same validation offline."""
+    from checker.engine.ruleset import rules_root
+    from checker.package import verify_package
+
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    shutil.copy(rules_root() / "inference" / "v0.5.yaml", rules_dir / "v0.5.yaml")
+    custom = rules_dir / "v0.5-mine.yaml"
+    custom.write_text("schema: mlcheck-rules/1\nsuite: inference\nround: v0.5-mine\nextends: v0.5\n"
+                      "overrides:\n  - id: inf.layout.audit-missing\n    severity: error\n")
+    shutil.rmtree(tree / "closed" / "Acme" / "audit")
+    opts = ValidateOptions(rules_file=custom, select=SELECT)
+    with pytest.raises(ValidationFailed):  # the custom rules make a missing audit/ an error
+        package(tree, key, _out(tmp_path, "bad"), PackageOptions(validate=opts))
+    absent = frozenset({"closed/Acme/results/sys1/resnet/Offline/accuracy/mlperf_log_detail.txt"})
+    (tree / next(iter(absent))).unlink()
+    (tree / "closed" / "Acme" / "audit").mkdir()
+    (tree / "closed" / "Acme" / "audit" / "README.md").write_text("audit\n")
+    opts = ValidateOptions(rules_file=custom, select=SELECT, known_absent=absent)
+    result = package(tree, key, _out(tmp_path, "o"), PackageOptions(validate=opts, name="pkg"))
+    m = result.manifest_data
+    assert m["round"] == "v0.5-mine" and m["rules"]["source"] == "file"
+    assert [e["file"] for e in m["rules"]["embedded"]] == ["inference/v0.5.yaml", "inference/v0.5-mine.yaml"]
+    assert m["validation"]["options"]["known_absent"] == sorted(absent)
+    custom.unlink()  # verify needs nothing but the package: the rules travel in the signed manifest
+    v = verify_package(result.archive, key.with_name("key.allowed_signers"))
+    assert v.exit_code == 0 and v.rules_match_installed is None
+    assert v.report.ruleset["digest"] == m["rules"]["digest"]
+
+
+def test_root_must_hold_the_division_folders(tree: Path, key: Path, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no closed/ or open/"):
+        package(tree / "closed", key, _out(tmp_path, "o"), PackageOptions(validate=OPTS))

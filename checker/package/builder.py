@@ -157,6 +157,9 @@ def package(root: Path, key: Path, out_dir: Path, opts: PackageOptions | None = 
     if not NAME_RE.match(name):
         raise UsageError(f"package name {name!r} may hold only letters, digits and . _ + -", "e.g. --name Acme-v0.5")
     top = INFERENCE_TOP if suite == "inference" else None
+    if top is not None and not any((root / d).is_dir() for d in top):
+        raise UsageError(f"{root} holds no closed/ or open/ folder",
+                         "Package the folder that holds the division folders, not a division or submitter folder.")
     members = collect(root, top, skip_top=frozenset({TRUNCATION_FILE}))
     if not any(not m.is_dir for m in members):
         raise UsageError(f"{root} holds no files to package")
