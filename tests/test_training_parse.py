@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checker.parse.training_log import (
     DUPLICATE, INTERLEAVED, PREFIX, PYDICT, STRING_NUMBER, UNPARSED, detect_format, parse_training_log,
+    read_log,
 )
 from checker.training.scoring import convergence, normalise_accuracy, olympic_score, run_time
 
@@ -126,3 +129,24 @@ def test_never_raises_on_any_text(text: str) -> None:
         run_time(log)
         run_time(log, "eval_result.timestamp")
         convergence(log, {"bbox": 0.377, "segm": 0.339}, "fraction")
+
+
+def test_lone_carriage_returns_do_not_shift_line_numbers(tmp_path: Path) -> None:
+    # tqdm progress bars redraw with bare CRs; line numbers must match grep and editors
+    raw = (b"\r  0%|   | 0/1\r100%|###| 1/1\n" + GOOD.encode() + b"\r\n"
+           + b':::MLL 101.0 eval_accuracy: {"value": 0.7, "meta\n')
+    p = tmp_path / "result_0.txt"
+    p.write_bytes(raw)
+    tf = read_log(p)
+    assert tf.text is not None
+    log = parse_training_log(tf.text)
+    assert log.first("run_start") is not None and log.first("run_start").line == 2  # type: ignore[union-attr]
+    assert log.quirks[UNPARSED].line == 3
+
+
+def test_read_log_refuses_links(tmp_path: Path) -> None:
+    target = tmp_path / "real.txt"
+    target.write_text(GOOD)
+    (tmp_path / "link.txt").symlink_to(target)
+    tf = read_log(tmp_path / "link.txt")
+    assert tf.text is None and "symbolic link" in tf.problems[0]

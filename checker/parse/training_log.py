@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+from .textio import DEFAULT_MAX_BYTES, TextFile, decode
 
 FORMAT_V05 = "MLPv0.5.0"
 FORMAT_V06 = "MLL"
@@ -411,3 +416,32 @@ def parse_training_log(text: str) -> TrainingLog:
                 prev.example += f", {key}"
                 prev.line = min(prev.line, q.line)
     return log
+
+
+def read_log(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> TextFile:
+    """Read a training log like textio.read_text, but a lone carriage return does not start a line.
+
+    Training logs carry progress bars drawn with bare CRs (tqdm); counting those as line
+    breaks would put every later finding's line number off from what grep, editors and
+    GitHub show. A lone CR becomes a space, so its line stays one line.
+    """
+    try:
+        st = path.lstat()
+    except OSError as exc:
+        return TextFile(None, [f"cannot be read ({exc.strerror or exc})"])
+    if stat.S_ISLNK(st.st_mode):
+        return TextFile(None, ["is a symbolic link; mlcheck does not follow links"])
+    if not stat.S_ISREG(st.st_mode):
+        return TextFile(None, ["is not a regular file"])
+    if st.st_size > max_bytes:
+        return TextFile(None, [f"is {st.st_size} bytes, over the {max_bytes}-byte limit for files read whole"],
+                        size=st.st_size)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        return TextFile(None, [f"cannot be read ({exc.strerror or exc})"])
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b" ")
+    return decode(data)

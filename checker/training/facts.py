@@ -11,7 +11,7 @@ from typing import Any
 
 from ..engine.ruleset import Ruleset
 from ..parse.textio import DEFAULT_MAX_BYTES, read_text
-from ..parse.training_log import TrainingLog, parse_training_log
+from ..parse.training_log import TrainingLog, parse_training_log, read_log
 from .discover import RunFile, TrainingEntry, TrainingSubmitter, TrainingTree
 from .scoring import Convergence, EntryScore, RunTime, convergence, olympic_score, run_time
 
@@ -275,7 +275,7 @@ def read_run(root: Path, rf: RunFile, time_from: str, target: Any, unit: str, ma
     run = RunFacts(rf)
     if rf.absent:
         return run
-    tf = read_text(root / rf.rel, max_bytes)
+    tf = read_log(root / rf.rel, max_bytes)
     if tf.text is None:
         run.problem = "; ".join(tf.problems)
         return run

@@ -10,8 +10,7 @@ from ..engine.core import run_scope
 from ..engine.ruleset import Ruleset, available_rounds, load_ruleset
 from ..errors import UsageError
 from ..findings import Accuracy, Finding, Metric, Report, ResultRecord
-from ..parse.textio import read_text
-from ..parse.training_log import FORMAT_V05, FORMAT_V06, FORMAT_V07, detect_format
+from ..parse.training_log import FORMAT_V05, FORMAT_V06, FORMAT_V07, detect_format, read_log
 from .discover import discover_training, looks_like_training
 from .facts import EntryFacts, TreeFacts, build_facts
 from .kinds import REGISTRY
@@ -29,7 +28,7 @@ def detect_training_round(root: Path, known_absent: frozenset[str] = frozenset()
         for rf in entry.runs:
             if rf.absent:
                 continue
-            tf = read_text(root / rf.rel)
+            tf = read_log(root / rf.rel)
             if tf.text is None:
                 continue
             fmt = detect_format(tf.text)
