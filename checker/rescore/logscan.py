@@ -24,6 +24,7 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import as_strided
 
 BLOCK_BYTES = 16 * 1024 * 1024
+MAX_ENTRY_BYTES = 64 * 1024 * 1024  # one record longer than this ends the scan (a 10 GB file of NULs has none)
 TRUNCATION_MARK = b"..."  # later rounds keep the first and last 4 KiB with "\n\n...\n\n" between
 
 _WS = np.zeros(256, dtype=bool)
@@ -455,10 +456,13 @@ def _blocks(path: Path, block_bytes: int, digest: Any) -> Iterator[tuple[memoryv
     with path.open("rb") as f:
         while True:
             if fill == block_bytes:  # one entry longer than a block: grow
-                buf.extend(bytes(block_bytes))
+                if block_bytes >= MAX_ENTRY_BYTES:
+                    return  # no '}' in 64 MiB: not an accuracy log; scan_log reports the unclosed list
+                # a new buffer: the caller may still hold a view of the old one, which cannot be resized
+                grown = bytearray(2 * block_bytes + len(_PAD))
+                grown[:fill] = view[:fill]
+                buf, view = grown, memoryview(grown)
                 block_bytes *= 2
-                view.release()
-                view = memoryview(buf)
             got = f.readinto(view[fill:block_bytes])
             if digest is not None and got:
                 digest.update(view[fill:fill + got])
