@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .audit import AuditFacts, AuditTree, attach_audit
-from .discover import InferenceResult, InferenceTree, RunDir, Submitter, list_dir
+from .discover import Entry, InferenceResult, InferenceTree, Links, RunDir, Submitter, list_dir
 from .engine.ruleset import Ruleset
 from .parse.accuracy_txt import AccuracyTxt, parse_accuracy_txt
 from .parse.loadgen import DetailLog, SummaryLog, canonical_scenario, parse_detail, parse_summary
@@ -142,6 +142,14 @@ def _read_run(root: Path, run: RunDir, opts: Options, wanted: tuple[str, ...]) -
     return facts
 
 
+def _note_skipped(tree: InferenceTree, rel: str, entry: Entry) -> None:
+    """Links and special files met while reading measurements/ and code/ are reported like discover's."""
+    known = {s.rel for s in tree.skipped}
+    for name, kind in entry.others:
+        if f"{rel}/{name}" not in known:
+            tree.skipped.append(Links(f"{rel}/{name}", kind))
+
+
 def _find_dir(parent: Path, names: list[str]) -> str | None:
     """The first child folder of `parent` whose name matches one of `names`, case-insensitively."""
     entry = list_dir(parent)
@@ -218,7 +226,9 @@ def build_facts(tree: InferenceTree, ruleset: Ruleset, opts: Options) -> TreeFac
                 if s is not None:
                     rel = f"{res.submitter_rel}/measurements/{res.system}/{b}/{s}".lstrip("/")
                     facts.measurements_rel = rel
-                    facts.measurements_files = list_dir(root / rel).files
+                    meas_entry = list_dir(root / rel)
+                    facts.measurements_files = meas_entry.files
+                    _note_skipped(tree, rel, meas_entry)
         code = sub_path / "code"
         if sub_parts.get("code"):
             names = [res.benchmark_dir] + ([bench_name] if bench_name else []) + [str(a) for a in bench.get("aliases", [])]
@@ -227,6 +237,7 @@ def build_facts(tree: InferenceTree, ruleset: Ruleset, opts: Options) -> TreeFac
                 facts.code_rel = f"{res.submitter_rel}/code/{b}".lstrip("/")
                 entry = list_dir(code / b)
                 facts.code_ok = bool(entry.dirs or entry.files)
+                _note_skipped(tree, facts.code_rel, entry)
         results.append(facts)
     audit = attach_audit(tree, results, ruleset, opts.known_absent, opts.max_bytes, opts.audit_responses)
     return TreeFacts(tree, tree.submitters, systems, results, audit)
