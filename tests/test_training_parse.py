@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from checker.parse.training_log import (
     DUPLICATE, INTERLEAVED, PREFIX, PYDICT, STRING_NUMBER, UNPARSED, detect_format, parse_training_log,
-    read_log,
+    parse_training_log_bytes, read_log,
 )
 from checker.training.scoring import convergence, normalise_accuracy, olympic_score, run_time
 
@@ -150,3 +150,27 @@ def test_read_log_refuses_links(tmp_path: Path) -> None:
     (tmp_path / "link.txt").symlink_to(target)
     tf = read_log(tmp_path / "link.txt")
     assert tf.text is None and "symbolic link" in tf.problems[0]
+
+
+TRICKY = [
+    b"",
+    b"noise only\n",
+    GOOD.encode(),
+    b"\xef\xbb\xbf" + GOOD.encode() + b"\r\n[1,0]<stdout>:" + GOOD.replace("100.000", "101.5").encode() + b"\n",
+    b"\r 0%|\xe2\x96\x88|\r\n" + GOOD.encode() + GOOD.encode() + b"\n:::MLL 7 eval_accuracy: {\"value\": \"0.5\"",
+    b"x\x00y\n:::MLL 3.0 init_start: {\"value\": null, \"metadata\": {'lineno': 1}}\r\r\n\xff\xfe:::MLL bad\n",
+    b':::MLLOG {"time_ms": 5, "key": "run_start", "value": null}\r\n',
+]
+
+
+@given(st.sampled_from(TRICKY) | st.binary(max_size=300))
+@settings(max_examples=150, deadline=None)
+def test_bytes_parser_agrees_with_text_parser(data: bytes) -> None:
+    folded = data.replace(b"\r\n", b"\n").replace(b"\r", b" ")
+    from checker.parse.textio import decode
+
+    text = decode(folded).text or ""
+    a, b = parse_training_log(text), parse_training_log_bytes(data)
+    assert a.format == b.format and a.lines == b.lines
+    assert [(e.key, e.line, e.time_s) for e in a.events] == [(e.key, e.line, e.time_s) for e in b.events]
+    assert {k: (q.line, q.count) for k, q in a.quirks.items()} == {k: (q.line, q.count) for k, q in b.quirks.items()}

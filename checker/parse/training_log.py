@@ -225,8 +225,29 @@ def _iter_token_lines(text: str, token: str) -> Iterator[tuple[int, str]]:
         pos = text.find(token, end)
 
 
-def _parse_mll(log: TrainingLog, text: str) -> None:
-    for i, line in _iter_token_lines(text, ":::MLL"):
+def _iter_token_lines_bytes(data: bytes, token: bytes) -> Iterator[tuple[int, str]]:
+    """The bytes twin of _iter_token_lines: only the lines holding `token` are decoded (logs are mostly noise).
+
+    A line ends at LF only; a CR before it is dropped and a lone CR inside reads as a space,
+    as read_log does for text.
+    """
+    pos, line_no, counted_to = data.find(token), 1, 0
+    while pos >= 0:
+        start = data.rfind(b"\n", 0, pos) + 1
+        end = data.find(b"\n", pos)
+        if end < 0:
+            end = len(data)
+        line_no += data.count(b"\n", counted_to, start)
+        counted_to = start
+        raw = data[start:end]
+        if b"\r" in raw:
+            raw = raw.rstrip(b"\r").replace(b"\r", b" ")
+        yield line_no, raw.decode("utf-8", "replace")
+        pos = data.find(token, end)
+
+
+def _parse_mll(log: TrainingLog, token_lines: Iterator[tuple[int, str]]) -> None:
+    for i, line in token_lines:
         pos = line.find(":::MLL")
         log.record_lines += 1
         if pos > 0 and line[:pos].strip():
@@ -396,13 +417,18 @@ def parse_training_log(text: str) -> TrainingLog:
     if lines and lines[-1] == "":
         lines.pop()
     if fmt == FORMAT_V06:
-        _parse_mll(log, text)
+        _parse_mll(log, _iter_token_lines(text, ":::MLL"))
     elif fmt == FORMAT_V07:
         _parse_mllog(log, lines)
     elif fmt == FORMAT_V05:
         _parse_v05(log, lines)
     elif fmt == FORMAT_FOREIGN:
         _parse_foreign(log, lines)
+    return _finish(log)
+
+
+def _finish(log: TrainingLog) -> TrainingLog:
+    """Drop the payload cache and note once-only keys printed many times (many ranks)."""
     log._payloads.clear()
     for key in ONCE_KEYS:
         seen = log.all(key) if log.count(key) > 1 else []
@@ -418,6 +444,58 @@ def parse_training_log(text: str) -> TrainingLog:
     return log
 
 
+def detect_format_bytes(data: bytes) -> str:
+    """detect_format on bytes, without decoding them."""
+    positions = {fmt: data.find(tok) for fmt, tok in
+                 ((FORMAT_V07, b":::MLLOG"), (FORMAT_V06, b":::MLL "), (FORMAT_V05, b":::MLPv0.5.0"))}
+    found = {f: p for f, p in positions.items() if p >= 0}
+    if not found:
+        return FORMAT_EMPTY if not data.strip() else FORMAT_FOREIGN
+    if FORMAT_V06 in found and FORMAT_V07 in found and found[FORMAT_V07] <= found[FORMAT_V06]:
+        return FORMAT_V07
+    return min(found, key=lambda f: found[f])
+
+
+def parse_training_log_bytes(data: bytes) -> TrainingLog:
+    """Parse a log from its bytes, the same as parse_training_log(read_log text); never raises.
+
+    The v0.6 format, where logs are megabytes of other output around a few thousand
+    records, decodes only the record lines; other formats decode the whole text.
+    """
+    if b"\x00" in data:
+        data = data.replace(b"\x00", b"")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    fmt = detect_format_bytes(data)
+    if fmt != FORMAT_V06:
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b" ")
+        return parse_training_log(decode(data).text or "")
+    log = TrainingLog(fmt, lines=data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1))
+    _parse_mll(log, _iter_token_lines_bytes(data, b":::MLL"))
+    return _finish(log)
+
+
+def read_log_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes | None, list[str]]:
+    """A log file's bytes, with read_text's limits (no links, regular files, size cap); (data, problems)."""
+    try:
+        st = path.lstat()
+    except OSError as exc:
+        return None, [f"cannot be read ({exc.strerror or exc})"]
+    if stat.S_ISLNK(st.st_mode):
+        return None, ["is a symbolic link; mlcheck does not follow links"]
+    if not stat.S_ISREG(st.st_mode):
+        return None, ["is not a regular file"]
+    if st.st_size > max_bytes:
+        return None, [f"is {st.st_size} bytes, over the {max_bytes}-byte limit for files read whole"]
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            return fh.read(max_bytes + 1), []
+    except OSError as exc:
+        return None, [f"cannot be read ({exc.strerror or exc})"]
+
+
 def read_log(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> TextFile:
     """Read a training log like textio.read_text, but a lone carriage return does not start a line.
 
@@ -425,23 +503,9 @@ def read_log(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> TextFile:
     breaks would put every later finding's line number off from what grep, editors and
     GitHub show. A lone CR becomes a space, so its line stays one line.
     """
-    try:
-        st = path.lstat()
-    except OSError as exc:
-        return TextFile(None, [f"cannot be read ({exc.strerror or exc})"])
-    if stat.S_ISLNK(st.st_mode):
-        return TextFile(None, ["is a symbolic link; mlcheck does not follow links"])
-    if not stat.S_ISREG(st.st_mode):
-        return TextFile(None, ["is not a regular file"])
-    if st.st_size > max_bytes:
-        return TextFile(None, [f"is {st.st_size} bytes, over the {max_bytes}-byte limit for files read whole"],
-                        size=st.st_size)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except OSError as exc:
-        return TextFile(None, [f"cannot be read ({exc.strerror or exc})"])
+    data, problems = read_log_bytes(path, max_bytes)
+    if data is None:
+        return TextFile(None, problems)
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b" ")
     return decode(data)

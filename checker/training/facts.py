@@ -11,7 +11,7 @@ from typing import Any
 
 from ..engine.ruleset import Ruleset
 from ..parse.textio import DEFAULT_MAX_BYTES, read_text
-from ..parse.training_log import TrainingLog, parse_training_log, read_log
+from ..parse.training_log import TrainingLog, parse_training_log_bytes, read_log_bytes
 from .discover import RunFile, TrainingEntry, TrainingSubmitter, TrainingTree
 from .scoring import Convergence, EntryScore, RunTime, convergence, olympic_score, run_time
 
@@ -275,11 +275,11 @@ def read_run(root: Path, rf: RunFile, time_from: str, target: Any, unit: str, ma
     run = RunFacts(rf)
     if rf.absent:
         return run
-    tf = read_log(root / rf.rel, max_bytes)
-    if tf.text is None:
-        run.problem = "; ".join(tf.problems)
+    data, problems = read_log_bytes(root / rf.rel, max_bytes)
+    if data is None:
+        run.problem = "; ".join(problems)
         return run
-    run.log = parse_training_log(tf.text)
+    run.log = parse_training_log_bytes(data)
     run.time = run_time(run.log, time_from)
     if target is not None:
         run.conv = convergence(run.log, target, unit)

@@ -10,7 +10,7 @@ from ..engine.core import run_scope
 from ..engine.ruleset import Ruleset, available_rounds, load_ruleset
 from ..errors import UsageError
 from ..findings import Accuracy, Finding, Metric, Report, ResultRecord
-from ..parse.training_log import FORMAT_V05, FORMAT_V06, FORMAT_V07, detect_format, read_log
+from ..parse.training_log import FORMAT_V05, FORMAT_V06, FORMAT_V07, detect_format_bytes, read_log_bytes
 from .discover import discover_training, looks_like_training
 from .facts import EntryFacts, TreeFacts, build_facts
 from .kinds import REGISTRY
@@ -28,10 +28,10 @@ def detect_training_round(root: Path, known_absent: frozenset[str] = frozenset()
         for rf in entry.runs:
             if rf.absent:
                 continue
-            tf = read_log(root / rf.rel)
-            if tf.text is None:
+            data, _ = read_log_bytes(root / rf.rel)
+            if data is None:
                 continue
-            fmt = detect_format(tf.text)
+            fmt = detect_format_bytes(data.replace(b"\x00", b""))
             if fmt in ROUND_OF_FORMAT:
                 return ROUND_OF_FORMAT[fmt]
     return None
