@@ -120,6 +120,11 @@ def _rel(root: Path, path: Path) -> str:
     return "" if r == "." else r
 
 
+def _join(*parts: str) -> str:
+    """A relative path from parts; an empty part (the root itself) adds nothing, so no leading '/'."""
+    return "/".join(p for p in parts if p)
+
+
 def locate_submitters(root: Path) -> list[tuple[Path, str, str]]:
     """Find (submitter folder, division, submitter) under `root`, whatever level root is at."""
     if not root.exists():
@@ -164,19 +169,19 @@ def discover_inference(root: Path) -> InferenceTree:
             tree.unreadable.append((sub_rel, entry.error))
             continue
         for name, kind in entry.others:
-            tree.skipped.append(Links(f"{sub_rel}/{name}", kind))
+            tree.skipped.append(Links(_join(sub_rel, name), kind))
         parts = {p: p in entry.dirs for p in SUBMITTER_PARTS}
         systems: dict[str, str] = {}
         other: list[str] = []
         if parts["systems"]:
             sys_entry = list_dir(sub_path / "systems")
             for name, kind in sys_entry.others:
-                tree.skipped.append(Links(f"{sub_rel}/systems/{name}", kind))
+                tree.skipped.append(Links(_join(sub_rel, "systems", name), kind))
             for f in sys_entry.files:
                 if f.lower().endswith(".json"):
-                    systems[f[: -len(".json")]] = f"{sub_rel}/systems/{f}"
+                    systems[f[: -len(".json")]] = _join(sub_rel, "systems", f)
                 else:
-                    other.append(f"{sub_rel}/systems/{f}")
+                    other.append(_join(sub_rel, "systems", f))
         tree.submitters.append(Submitter(sub_rel, division, submitter, parts, systems, other))
         if parts["results"]:
             _walk_results(tree, sub_path / "results", sub_rel, division, submitter)
