@@ -86,6 +86,11 @@ def test_parse_allowed_signers_formats() -> None:
     assert [e.principals for e in entries] == [("alice@example.org", "al@example.org"), ("bob@example.org",)]
     assert entries[0].namespaces is None and entries[1].namespaces == (NAMESPACE, "git")
     assert verify(MESSAGE, sign(MESSAGE, k2), entries).principals == ("bob@example.org",)
+    # principals may be patterns, as in OpenSSH
+    wild = parse_allowed_signers(f"*@example.org {public_key_line(k1.public_key())}\n")
+    assert verify(MESSAGE, sign(MESSAGE, k1), wild, principal="alice@example.org").principals == ("*@example.org",)
+    with pytest.raises(IntegrityError):
+        verify(MESSAGE, sign(MESSAGE, k1), wild, principal="alice@example.com")
 
 
 def test_keygen_files_modes_and_no_overwrite(tmp_path: Path) -> None:

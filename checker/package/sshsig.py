@@ -7,6 +7,7 @@ for Ed25519 keys. Signing and verifying are separate, symmetric steps over the s
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import struct
 from dataclasses import dataclass
@@ -220,7 +221,7 @@ def verify(message: bytes, signature_text: str, allowed: list[AllowedSigner],
         raise IntegrityError(f"signature namespace is {sig.namespace!r}, expected {namespace!r}",
                              "The signature was made for another purpose; it does not sign an mlcheck result.")
     signers = [a for a in allowed if a.public_key == sig.public_key
-               and (principal is None or principal in a.principals)
+               and (principal is None or any(fnmatch.fnmatchcase(principal, p) for p in a.principals))
                and (a.namespaces is None or namespace in a.namespaces)]
     if not signers:
         who = f" for principal {principal!r}" if principal else ""
