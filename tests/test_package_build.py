@@ -268,3 +268,22 @@ def test_custom_rules_file_and_known_absent_travel_in_the_manifest(tree: Path, k
 def test_root_must_hold_the_division_folders(tree: Path, key: Path, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no closed/ or open/"):
         package(tree / "closed", key, _out(tmp_path, "o"), PackageOptions(validate=OPTS))
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed")
+def test_verify_md_commands_work_with_stock_tools(tree: Path, key: Path, tmp_path: Path) -> None:
+    """The ssh-keygen and sha256sum lines of VERIFY.md, run as written, accept the package."""
+    import re
+    import subprocess
+
+    out = _out(tmp_path, "o")
+    result = package(tree, key, out, PackageOptions(validate=OPTS))
+    shutil.copy(key.with_name("key.allowed_signers"), out / "allowed_signers")
+    md = result.verify_md.read_text()
+    commands = re.findall(r"^   (ssh-keygen .*|sha256sum .*)$", md, re.MULTILINE)
+    assert len(commands) == 2
+    for cmd in commands:
+        if cmd.startswith("sha256sum") and shutil.which("sha256sum") is None:
+            continue
+        p = subprocess.run(cmd, shell=True, cwd=out, capture_output=True, text=True, timeout=30, check=False)
+        assert p.returncode == 0, (cmd, p.stdout, p.stderr)
