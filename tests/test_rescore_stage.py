@@ -82,3 +82,19 @@ def test_findings_for_a_tampered_and_a_truncated_log(tmp_path: Path, sample_root
     rep = validate(root, ValidateOptions(datasets={"imagenet": gt, "originals": orig_dir},
                                          only_results=frozenset({result_id})))
     assert any(f.rule == "inf.rescore.original-hash" for f in rep.findings_for(result_id))
+
+
+def test_payloads_of_the_wrong_length_and_an_unscorable_log(tmp_path: Path, sample_root: Path) -> None:
+    root = _tree(tmp_path, sample_root)
+    acc = _resnet_acc(root)
+    if acc is None:
+        pytest.skip("the sample has no resnet result")
+    result_id = acc.parent.relative_to(root).as_posix()
+    loadgen_log(acc / "mlperf_log_accuracy.json", [(i, b"\x01\x02\x03") for i in range(50000)])
+    gt = tmp_path / "val_map.txt"
+    gt.write_text("".join(f"img{i}.JPEG 1\n" for i in range(50000)))
+    rep = validate(root, ValidateOptions(datasets={"imagenet": gt}, only_results=frozenset({result_id}), jobs=1))
+    msgs = {f.rule: f.message for f in rep.findings_for(result_id)}
+    assert "3 bytes (50000 entries)" in msgs["inf.rescore.payload"]
+    assert "not class indices" in msgs["inf.rescore.failed"]
+    assert "inf.accuracy.rescore-skipped" not in msgs

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import as_strided
 
-BLOCK_BYTES = 16 * 1024 * 1024
+BLOCK_BYTES = 4 * 1024 * 1024  # per-block temporaries are ~6x the block: keep it small
 MAX_ENTRY_BYTES = 64 * 1024 * 1024  # one record longer than this ends the scan (a 10 GB file of NULs has none)
 TRUNCATION_MARK = b"..."  # later rounds keep the first and last 4 KiB with "\n\n...\n\n" between
 

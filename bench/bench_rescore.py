@@ -1,0 +1,138 @@
+"""Re-scoring speed and memory: the streaming reader vs the straightforward approach, same logs, one run.
+
+    python bench/bench_rescore.py [--big-mb 2048] [--cmp-mb 128] [--dir DIR]
+
+Generates ImageNet-style accuracy logs in LoadGen's exact layout (4-byte int32 payloads, samples
+repeated as in a long accuracy run): the worst case for the reader, since entries are smallest.
+- throughput: on the --cmp-mb log, `json.load` + a per-entry `np.frombuffer(bytes.fromhex(...))` loop
+  with first-occurrence de-duplication and top-1 (what accuracy-imagenet.py does) vs
+  scan_log + score_top1; ratio printed.
+- memory: the --big-mb log (2 GB by default) scanned and scored in a child process; its peak RSS printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SAMPLES = 50000
+
+
+def generate(path: Path, megabytes: int, seed: int = 0) -> int:
+    """Write a log of about `megabytes` MB; returns the entry count."""
+    rng = np.random.default_rng(seed)
+    target = megabytes * 1024 * 1024
+    written = 0
+    seq = 0
+    with path.open("w", encoding="ascii") as f:
+        f.write("[\n")
+        first = True
+        while written < target:
+            n = 200_000
+            q = rng.integers(0, SAMPLES, n)
+            q[: min(n, SAMPLES)] = np.arange(min(n, SAMPLES)) if seq == 0 else q[: min(n, SAMPLES)]
+            lab = rng.integers(0, 1000, n).astype("<i4")
+            hexes = lab.view(np.uint8).reshape(n, 4)
+            hx = [bytes(r).hex().upper() for r in hexes]
+            body = ",\n".join(f'{{ "seq_id" : {seq + i}, "qsl_idx" : {q[i]}, "data" : "{hx[i]}" }}'
+                              for i in range(n))
+            if not first:
+                f.write(",\n")
+            f.write(body)
+            first = False
+            written += len(body) + 2
+            seq += n
+        f.write("\n]\n")
+    return seq
+
+
+def labels_file(path: Path) -> Path:
+    rng = np.random.default_rng(1)
+    path.write_text("".join(f"ILSVRC2012_val_{i + 1:08d}.JPEG {v}\n" for i, v in enumerate(rng.integers(0, 1000, SAMPLES))))
+    return path
+
+
+def straightforward(log: Path, val_map: Path) -> float:
+    """The reference scripts' way: json.load the whole file, decode entry by entry."""
+    labels = [int(line.split()[1]) for line in val_map.read_text().splitlines()]
+    with log.open() as f:
+        results = json.load(f)
+    seen: set[int] = set()
+    good = 0
+    for j in results:
+        idx = j["qsl_idx"]
+        if idx in seen:
+            continue
+        seen.add(idx)
+        data = np.frombuffer(bytes.fromhex(j["data"]), np.int32)
+        if labels[idx] == int(data[0]):
+            good += 1
+    return 100.0 * good / len(seen)
+
+
+def streaming(log: Path, val_map: Path) -> float:
+    from checker.rescore.imagenet import load_val_map, score_top1
+    from checker.rescore.logscan import scan_log
+
+    _, first = scan_log(log, SAMPLES)
+    assert first is not None
+    return score_top1(first, load_val_map(val_map)).value
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--big-mb", type=int, default=2048)
+    ap.add_argument("--cmp-mb", type=int, default=128)
+    ap.add_argument("--dir", type=Path, default=None)
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        t = time.perf_counter()
+        v = streaming(Path(a.child[0]), Path(a.child[1]))
+        # VmHWM is per address space, so it starts afresh at exec (ru_maxrss would include the
+        # parent's pages inherited through fork, before exec)
+        hwm = [line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM")]
+        peak_mb = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": peak_mb, "value": v}))
+        return
+    tmp = Path(a.dir or tempfile.mkdtemp(prefix="bench_rescore_"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    val_map = labels_file(tmp / "val_map.txt")
+    cmp_log = tmp / "cmp.json"
+    n = generate(cmp_log, a.cmp_mb)
+    size = cmp_log.stat().st_size / 1e6
+    t = time.perf_counter()
+    v_base = straightforward(cmp_log, val_map)
+    t_base = time.perf_counter() - t
+    t = time.perf_counter()
+    v_fast = streaming(cmp_log, val_map)
+    t_fast = time.perf_counter() - t
+    assert abs(v_base - v_fast) < 1e-9, (v_base, v_fast)
+    print(f"throughput log: {size:.0f} MB, {n} entries, top-1 {v_fast:.3f}% (both agree)")
+    print(f"  straightforward (json.load + per-entry decode): {t_base:.2f} s  ({size / t_base:.0f} MB/s)")
+    print(f"  streaming (mlcheck scan_log + score_top1):       {t_fast:.2f} s  ({size / t_fast:.0f} MB/s)")
+    print(f"  ratio: {t_base / t_fast:.1f}x")
+    cmp_log.unlink()
+    big = tmp / "big.json"
+    n = generate(big, a.big_mb, seed=2)
+    size = big.stat().st_size / 1e6
+    out = subprocess.run([sys.executable, __file__, "--child", str(big), str(val_map)], check=True,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    child = json.loads(out.stdout)
+    print(f"memory log: {size:.0f} MB, {n} entries")
+    print(f"  streaming: {child['seconds']:.1f} s ({size / child['seconds']:.0f} MB/s), "
+          f"peak RSS {child['peak_mb']:.0f} MB (whole process, numpy included)")
+    big.unlink()
+
+
+if __name__ == "__main__":
+    main()
