@@ -23,7 +23,7 @@ def read_config(path: Path) -> dict[str, Any]:
 
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:  # a binary file is not a config either
         raise UsageError(f"cannot read config {path}: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("datasets", {}), dict):
         raise UsageError(f"config {path} must be a mapping with a 'datasets' mapping",
