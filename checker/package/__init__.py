@@ -1,14 +1,28 @@
-"""Signed, reproducible result packages: keygen, package, verify and truncate, usable without the CLI."""
+"""Signed, reproducible result packages: keygen, package, verify and truncate, usable without the CLI.
+
+Names are loaded on first use (PEP 562), so importing one submodule — as the CLI does at start-up
+for the signature namespace — does not pull in validation, tar and git machinery.
+"""
 
 from __future__ import annotations
 
-from .builder import PackageOptions, PackageResult, ValidationFailed, package
-from .keys import KeyFiles, keygen, load_private_key
-from .sshsig import NAMESPACE
-from .truncate import Truncation, truncate_tree
-from .verify import VerifyResult, verify_package
+import importlib
+from typing import Any
 
-__all__ = [
-    "NAMESPACE", "KeyFiles", "PackageOptions", "PackageResult", "Truncation", "ValidationFailed", "VerifyResult",
-    "keygen", "load_private_key", "package", "truncate_tree", "verify_package",
-]
+_EXPORTS = {
+    "PackageOptions": ".builder", "PackageResult": ".builder", "ValidationFailed": ".builder", "package": ".builder",
+    "KeyFiles": ".keys", "keygen": ".keys", "load_private_key": ".keys",
+    "NAMESPACE": ".sshsig",
+    "Truncation": ".truncate", "truncate_tree": ".truncate",
+    "VerifyResult": ".verify", "verify_package": ".verify",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    return getattr(importlib.import_module(module, __name__), name)
