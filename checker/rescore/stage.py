@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..inference_facts import ACCURACY_LOG, ResultFacts, TreeFacts
 from . import evaluators
-from .logscan import scan_log
+from .logscan import LogScan, scan_log
 from .score import CannotScore
 
 if TYPE_CHECKING:
@@ -51,7 +51,12 @@ class Outcome:
 def run_job(job: Job) -> Outcome:
     """Scan one log and, when an evaluator and ground truth are given, score it."""
     keep = job.evaluator is not None and job.ground_truth is not None
-    scan, first = scan_log(job.log, job.samples, keep=keep, want_hash=job.want_hash)
+    try:
+        scan, first = scan_log(job.log, job.samples, keep=keep, want_hash=job.want_hash)
+    except OSError as exc:  # unreadable (permissions, I/O): a finding about the log, not a crash
+        unread = LogScan(str(job.log))
+        unread.problems.append(f"cannot be read ({exc.strerror or exc})")
+        return Outcome(job.key, unread.to_dict(), error=f"the log cannot be read ({exc.strerror or exc})")
     out = Outcome(job.key, scan.to_dict())
     if not keep or first is None:
         return out
