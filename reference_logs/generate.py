@@ -10,12 +10,12 @@ can be exercised.
 
 Usage::
 
-    python reference_logs/generate.py [--out DIR] [--datasets DIR]
+    python reference_logs/generate.py [--out DIR] [--datasets DIR] [--no-audit]
 
 The default output is ``reference_logs/inference_v0.5`` (and the synthetic
 ImageNet label map goes to ``reference_logs/datasets``).  The run takes about
-two minutes on two cores; most of it is the Server accuracy run, which LoadGen
-paces at the Server target QPS over all 50,000 samples.
+two and a half minutes on two cores; most of it is the Server accuracy run,
+which LoadGen paces at the Server target QPS over all 50,000 samples.
 
 Deterministic: the label map, the SUT's answers, the accuracy logs'
 content and the accuracy result, all settings and the file layout.  Not
@@ -25,6 +25,11 @@ duration-bound runs, and the order of records in the accuracy logs.
 The durations and query counts are deliberately far below the v0.5 minimums
 (60 s, 1024 / 270,336 queries): this is a small sample, and the real v0.5 rules
 must report exactly those shortfalls on it.
+
+Every result also gets the v0.5 compliance (audit) tests, TEST01, TEST03,
+TEST04-A/B and TEST05, as LoadGen runs with the settings of each test's v0.5
+audit.config, under ``audit/<system>/resnet/<Scenario>/``, with the outputs of
+the v0.5 verify scripts computed from the shipped logs (:func:`run_audit`).
 """
 
 from __future__ import annotations
@@ -72,6 +77,30 @@ NUM_CLASSES = 1000
 VAL_MAP_SEED = 20191106  # synthetic label map
 SUT_SEED = 765  # which samples the tiny SUT gets right, and its wrong answers
 SUT_TOP1 = 0.765  # intended top-1 of the tiny SUT (the measured value is in accuracy.txt)
+
+# Compliance (audit) tests of the v0.5 round: the settings of its audit.config
+# files (audit/nvidia/TEST*/ in the v0.5 inference repository).
+AUDIT_TESTS = ("TEST01", "TEST03", "TEST04-A", "TEST04-B", "TEST05")
+# TEST01: log a sample of the responses in performance mode ("accuracy_log_probability
+# = 10" per cent in audit.config), with one accuracy-log seed per scenario.
+TEST01_ACCURACY_LOG_PROBABILITY = 0.1
+TEST01_ACCURACY_LOG_RNG_SEED = {"MultiStream": 123, "Offline": 456, "SingleStream": 789, "Server": 147}
+# TEST04-B: issue the same sample (this index of the loaded set) every time.
+TEST04B_SAME_INDEX = 3
+# TEST05: the round's three seeds replaced by these (the same for every scenario).
+TEST05_SEEDS = {"qsl_rng_seed": 195, "sample_index_rng_seed": 235, "schedule_rng_seed": 634}
+# TEST03: a modified data set (v0.5: one colour channel of every image set to 0).  The
+# table-lookup SUT models the changed inputs with a second answer table in which this
+# share of the samples (seeded) get another answer.  TEST03's README asks for one
+# accuracy run per benchmark on the modified data; this sample makes it in Offline.
+MODIFIED_DATA_SEED = 3
+MODIFIED_DATA_CHANGED = 0.10
+TEST03_ACCURACY_SCENARIO = "Offline"
+# A compliance test whose recomputed verdict fails (a busy machine can slow a 1 s run
+# by more than the 10 % allowed) is run again, as a submitter re-runs a disturbed
+# audit, at most this many times in all; the verify outputs are always those of the
+# shipped run.
+AUDIT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -199,14 +228,34 @@ def make_predictions(labels: np.ndarray) -> np.ndarray:
     return np.where(right, labels, wrong).astype("<i4")
 
 
+def make_modified_predictions(labels: np.ndarray) -> np.ndarray:
+    """The tiny classifier's answers on TEST03's modified data set.
+
+    A seeded MODIFIED_DATA_CHANGED share of the samples get a seeded answer
+    other than their answer on the original data; the rest keep it.
+    """
+    base = make_predictions(labels).astype(np.int64)
+    rng = np.random.default_rng(MODIFIED_DATA_SEED)
+    changed = rng.random(base.shape[0]) < MODIFIED_DATA_CHANGED
+    other = (base + rng.integers(1, NUM_CLASSES, base.shape[0])) % NUM_CLASSES
+    return np.where(changed, other, base).astype("<i4")
+
+
+DATASETS = {"original": make_predictions, "modified": make_modified_predictions}
+
+
 class TinyNumpySUT:
     """A classifier that looks its answers up in a NumPy table.
 
     Queries are handed to one worker thread, which answers them in order,
     simulating a device with a fixed per-sample service time, and completes
-    each batch with lg.QuerySamplesComplete.  Each response points into a
-    NumPy int32 buffer that stays referenced until that call has returned
-    (LoadGen copies the bytes it logs during the call).
+    each batch with lg.QuerySamplesComplete.  The simulated device starts a
+    batch when the query has arrived (the time issue_queries was called) and
+    it has finished the previous batch, so the Python overhead of handing a
+    query over and building its responses overlaps the service time instead
+    of adding to it.  Each response points into a NumPy int32 buffer that
+    stays referenced until that call has returned (LoadGen copies the bytes
+    it logs during the call).
     """
 
     def __init__(self, lg, predictions: np.ndarray, service_s_per_sample: float, batch: int):
@@ -228,7 +277,7 @@ class TinyNumpySUT:
 
     # SUT callbacks
     def issue_queries(self, samples) -> None:
-        self.queue.put(list(samples))
+        self.queue.put((time.perf_counter(), list(samples)))
 
     def flush_queries(self) -> None:
         pass
@@ -239,20 +288,22 @@ class TinyNumpySUT:
 
     def _work(self) -> None:
         lg = self.lg
+        device_free = 0.0  # when the simulated device finishes the batches it has started
         while True:
-            samples = self.queue.get()
-            if samples is None:
+            item = self.queue.get()
+            if item is None:
                 return
+            arrived, samples = item
             for start in range(0, len(samples), self.batch):
                 chunk = samples[start : start + self.batch]
-                t0 = time.perf_counter()
                 idx = np.fromiter((s.index for s in chunk), dtype=np.int64, count=len(chunk))
                 if not self.loaded[idx].all():
                     raise RuntimeError("LoadGen issued a sample that is not loaded")
                 answers = np.ascontiguousarray(self.predictions[idx], dtype="<i4")
-                _pace(t0 + self.service * len(chunk))
                 base = answers.ctypes.data
                 responses = [lg.QuerySampleResponse(s.id, base + 4 * k, 4) for k, s in enumerate(chunk)]
+                device_free = max(device_free, arrived) + self.service * len(chunk)
+                _pace(device_free)
                 lg.QuerySamplesComplete(responses)
                 del answers  # only now may the buffer go
 
@@ -270,13 +321,23 @@ def _pace(deadline: float) -> None:
 # --------------------------------------------------------------------------
 
 
-def run_loadgen(lg, scenario: str, mode: str, predictions: np.ndarray, dest: Path) -> None:
+def run_loadgen(
+    lg,
+    scenario: str,
+    mode: str,
+    predictions: np.ndarray,
+    dest: Path,
+    extra: dict | None = None,
+    keep_accuracy_log: bool = False,
+) -> None:
     """Run one LoadGen test and keep only the files a v0.5 submission has.
 
     dest receives mlperf_log_summary.txt and mlperf_log_detail.txt, plus
-    mlperf_log_accuracy.json in accuracy mode.  The trace file (empty here,
-    tracing is off) and the performance-mode accuracy log ("[\\n]\\n") are
-    dropped.
+    mlperf_log_accuracy.json in accuracy mode (and in performance mode with
+    keep_accuracy_log: TEST01's sampled responses).  The trace file (empty
+    here, tracing is off) and an empty performance-mode accuracy log
+    ("[\\n]\\n") are dropped.  extra: TestSettings fields set on top of the
+    scenario's (a compliance test's settings).
     """
     plan = PLANS[scenario]
     accuracy = mode == "AccuracyOnly"
@@ -284,7 +345,9 @@ def run_loadgen(lg, scenario: str, mode: str, predictions: np.ndarray, dest: Pat
     settings = lg.TestSettings()
     settings.scenario = getattr(lg.TestScenario, scenario)
     settings.mode = getattr(lg.TestMode, mode)
-    for key, value in {**COMMON_SETTINGS, **plan.settings}.items():
+    for key, value in {**COMMON_SETTINGS, **plan.settings, **(extra or {})}.items():
+        if not hasattr(settings, key):
+            raise ValueError(f"LoadGen TestSettings has no field {key!r}")
         setattr(settings, key, value)
 
     with tempfile.TemporaryDirectory(prefix="mlcheck-loadgen-") as tmp:
@@ -311,7 +374,7 @@ def run_loadgen(lg, scenario: str, mode: str, predictions: np.ndarray, dest: Pat
 
         dest.mkdir(parents=True, exist_ok=True)
         keep = ["mlperf_log_summary.txt", "mlperf_log_detail.txt"]
-        if accuracy:
+        if accuracy or keep_accuracy_log:
             keep.append("mlperf_log_accuracy.json")
         for name in keep:
             src = Path(tmp) / name
@@ -320,14 +383,24 @@ def run_loadgen(lg, scenario: str, mode: str, predictions: np.ndarray, dest: Pat
             shutil.copyfile(src, dest / name)
 
 
-def run_isolated(scenario: str, mode: str, val_map: Path, dest: Path) -> None:
+def run_isolated(
+    scenario: str,
+    mode: str,
+    val_map: Path,
+    dest: Path,
+    *,
+    extra: dict | None = None,
+    dataset: str = "original",
+    keep_accuracy_log: bool = False,
+) -> None:
     """run_loadgen() in a fresh Python process, one LoadGen test per process.
 
     LoadGen 6.0.17 reports the logging allocations of the previous test's
     threads at the top of the next test's detail log, stamped with a wrapped
     negative time (time_ms ~ 1.8e13): submissions run one test per process,
-    and so does this script.
+    and so does this script.  dataset: "original" or TEST03's "modified".
     """
+    opts = {"extra": extra or {}, "dataset": dataset, "keep_accuracy_log": keep_accuracy_log}
     cmd = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -336,15 +409,25 @@ def run_isolated(scenario: str, mode: str, val_map: Path, dest: Path) -> None:
         mode,
         str(val_map),
         str(dest),
+        "--run-opts",
+        json.dumps(opts),
     ]
     subprocess.run(cmd, check=True)
 
 
-def _run_one(scenario: str, mode: str, val_map: Path, dest: Path) -> int:
+def _run_one(scenario: str, mode: str, val_map: Path, dest: Path, opts: dict) -> int:
     import mlperf_loadgen as lg
 
-    predictions = make_predictions(read_val_map(val_map).astype("<i4"))
-    run_loadgen(lg, scenario, mode, predictions, dest)
+    predictions = DATASETS[opts.get("dataset", "original")](read_val_map(val_map).astype("<i4"))
+    run_loadgen(
+        lg,
+        scenario,
+        mode,
+        predictions,
+        dest,
+        extra=opts.get("extra"),
+        keep_accuracy_log=bool(opts.get("keep_accuracy_log")),
+    )
     return 0
 
 
@@ -864,7 +947,11 @@ def measurement_readme(system: str, scenario: str, v05text: bool) -> str:
         "| TestSettings field | value |\n|---|---|\n"
         f"{rows}\n"
         f"{extra}\n"
-        "Durations and query counts are deliberately below the v0.5 minimums.\n"
+        "Durations and query counts are deliberately below the v0.5 minimums.\n\n"
+        "The compliance tests of this result (TEST01, TEST03, TEST04-A/B, TEST05) are in\n"
+        f"`audit/{system}/{BENCHMARK}/{scenario}/`, made the same way with the settings of each\n"
+        "test's v0.5 audit.config; `reference_logs/README.md` in the mlcheck repository\n"
+        "lists them.\n"
     )
 
 
@@ -879,8 +966,11 @@ submission. Its source is `reference_logs/generate.py` in the mlcheck repository
   for the others; the answer is an int32, 4 bytes little endian, the payload
   format of the v0.5 ResNet-50 reference implementation.
 - One worker thread answers queries in order and completes them with
-  `QuerySamplesComplete`, simulating a fixed per-sample service time in
-  performance runs; accuracy runs are not paced. Service times: {{service}}.
+  `QuerySamplesComplete`, simulating a device with a fixed per-sample service
+  time in performance runs (a batch starts when its query has arrived and the
+  previous batch is done); accuracy runs are not paced. Service times: {{service}}.
+- On the modified data set of compliance test TEST03 it uses a second table, in
+  which a seeded {MODIFIED_DATA_CHANGED:.0%} of the samples get another answer.
 """
 
 
@@ -929,6 +1019,325 @@ def convert_run(src: Path, dst: Path, *, crlf: bool, nul: bool) -> None:
             shutil.copyfile(src / name, dst / name)
 
 
+# --------------------------------------------------------------------------
+# Compliance (audit) tests, and what the v0.5 verify scripts print about them
+# --------------------------------------------------------------------------
+
+SUMMARY = "mlperf_log_summary.txt"
+DETAIL = "mlperf_log_detail.txt"
+ACCURACY_LOG = "mlperf_log_accuracy.json"
+
+# The result line each v0.5 verify script reads, by the v0.5 scenario name.
+_V05_SCORE_LINE = {
+    "Single Stream": re.compile(r"90(?:\.0)?th percentile latency"),  # 6.x: "90.0th percentile ..."
+    "Multi Stream": re.compile(r"Samples per query"),
+    "Server": re.compile(r"Scheduled samples per second"),
+    "Offline": re.compile(r"Samples per second"),
+}
+_ERROR_COUNT_LINE = re.compile(r"\d+ ERROR")
+_PARAMETER_LINE = re.compile(r"([a-z_]+) : (.*)$")
+
+
+@dataclass
+class SummaryScan:
+    """What a v0.5 verify script reads from one mlperf_log_summary.txt."""
+
+    scenario: str = ""  # v0.5 spelling: "Single Stream", "Multi Stream", "Server", "Offline"
+    score: str = "0"  # as printed in the summary (the scripts start from 0)
+    invalid: bool = False
+    error_counts: list = field(default_factory=list)  # N of each "N ERROR encountered" line read
+    parameters: dict = field(default_factory=dict)
+    stopped_at: str | None = None  # the value on the line where the reading stopped
+
+
+def scan_summary(text: str, stop_at: str | None = None) -> SummaryScan:
+    """Read a summary line by line the way the v0.5 verify scripts do.
+
+    Two adaptations make the same reading work on LoadGen 6.x summaries: the
+    6.x scenario names (SingleStream, ...) map to the v0.5 ones, and a 6.x
+    MultiStream summary, which has no v0.5 "Samples per query" result line,
+    gives the samples_per_query of its "Test Parameters Used" (the v0.5
+    MultiStream metric, the number of streams).  stop_at: stop at the first
+    line that starts with it, as verify_test4_performance.py does at
+    performance_issue_unique / performance_issue_same (so it never reaches
+    the error count at the end of the summary).
+    """
+    out = SummaryScan()
+    score = None
+    for line in text.splitlines():
+        if line.startswith("Scenario"):
+            name = line.split(": ", 1)[1].strip()
+            out.scenario = _V05_SCENARIO.get(name, name)
+            continue
+        pattern = _V05_SCORE_LINE.get(out.scenario)
+        if pattern is not None and pattern.match(line):
+            score = line.split(": ", 1)[1].strip()
+            continue
+        if line.startswith("Result is"):
+            out.invalid = line.split(": ", 1)[1].strip() == "INVALID"
+        if _ERROR_COUNT_LINE.match(line):
+            out.error_counts.append(line.split(" ", 1)[0])
+        m = _PARAMETER_LINE.match(line)
+        if m:
+            out.parameters[m.group(1)] = m.group(2).strip()
+        if stop_at is not None and line.startswith(stop_at):
+            out.stopped_at = line.split(": ", 1)[1].strip()
+            break
+    if score is None and out.scenario == "Multi Stream":
+        score = out.parameters.get("samples_per_query")
+    out.score = score if score is not None else "0"
+    return out
+
+
+def _threshold(scan: SummaryScan) -> float:
+    # verify_performance.py: "In single stream mode, latencies can be very short for high
+    # performance systems ... In this case we relax pass threshold to 20%".
+    return 0.20 if scan.scenario == "Single Stream" and float(scan.score) <= 200000 else 0.10
+
+
+def _output(lines: list) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def verify_performance_text(reference_summary: str, test_summary: str) -> str:
+    """What v0.5 verify_performance.py (TEST01, TEST03, TEST05) prints for -r reference -t test.
+
+    Its early exits (sys.exit with a message) are written as if stderr were
+    captured too.
+    """
+    out = ["Verifying performance."]
+    ref, test = scan_summary(reference_summary), scan_summary(test_summary)
+    if ref.invalid:
+        return _output(out + ["TEST FAIL: Reference results are invalid"])
+    out += [f"WARNING: {n} ERROR reported in reference results" for n in ref.error_counts]
+    if test.invalid:
+        return _output(out + ["TEST FAIL: Test results are invalid"])
+    out += [f"WARNING: {n} ERROR reported in test results" for n in test.error_counts]
+    if test.scenario != ref.scenario:
+        return _output(out + ["Test and reference scenarios do not match!"])
+    out += [f"reference score = {ref.score}", f"test score = {test.score}"]
+    r, t, th = float(ref.score), float(test.score), _threshold(ref)
+    out.append("TEST PASS" if r * (1 - th) < t < r * (1 + th) else "TEST FAIL: Test score invalid")
+    return _output(out)
+
+
+def verify_test4_text(test04a_summary: str, test04b_summary: str) -> str:
+    """What v0.5 verify_test4_performance.py prints for -u TEST04-A -s TEST04-B.
+
+    6.x summaries print the issue settings as 1/0 where v0.5 printed true/false.
+    """
+    out = ["Verifying performance."]
+    a = scan_summary(test04a_summary, stop_at="performance_issue_unique")
+    out += [f"WARNING: {n} ERROR reported in TEST04-A results" for n in a.error_counts]
+    if a.stopped_at in ("false", "0"):
+        return _output(out + ["TEST FAIL: Invalid test settings in TEST04-A summary."])
+    b = scan_summary(test04b_summary, stop_at="performance_issue_same")
+    out += [f"WARNING: {n} ERROR reported in TEST04-B results" for n in b.error_counts]
+    if b.stopped_at in ("false", "0"):
+        return _output(out + ["TEST FAIL: Invalid test settings in TEST04-B summary."])
+    if b.scenario != a.scenario:
+        return _output(out + ["Test and reference scenarios do not match!"])
+    out += [f"TEST04-A score = {a.score}", f"TEST04-B score = {b.score}"]
+    r, t, th = float(a.score), float(b.score), _threshold(a)
+    latency = a.scenario == "Single Stream"  # lower is faster
+    if r * (1 - th) < t < r * (1 + th):
+        out.append("TEST PASS")
+    elif (t > r) if latency else (t < r):
+        out += ["TEST PASS", "Note: TEST04-B is significantly slower than TEST04-A"]
+    else:
+        out.append("TEST FAIL: Test score invalid")
+    return _output(out)
+
+
+def verify_accuracy_text(accuracy_log: Path, sampled_log: Path) -> str:
+    """What v0.5 verify_accuracy.py (TEST01) prints for -a accuracy run's log -p sampled log.
+
+    Its comparison, with its default --dtype byte: the first byte of each
+    sampled response against the accuracy run's response for the same
+    qsl_idx (the first one logged; a later sampled entry for an index is
+    compared with the one before it, as the script does).
+    """
+    acc_data = json.loads(accuracy_log.read_text(encoding="utf-8"))
+    perf_data = json.loads(sampled_log.read_text(encoding="utf-8"))
+    results: dict = {}
+    acc_duplicate_keys = acc_data_mismatch = 0
+    perf_qsl_idx_match = perf_data_mismatch = missing_qsl_idxs = 0
+    for sample in acc_data:
+        qsl_idx, data = sample["qsl_idx"], sample["data"]
+        if qsl_idx in results:
+            acc_duplicate_keys += 1
+            if results[qsl_idx] != data:
+                acc_data_mismatch += 1
+        else:
+            results[qsl_idx] = data
+    for sample in perf_data:
+        qsl_idx = sample["qsl_idx"]
+        data = np.frombuffer(bytes.fromhex(sample["data"]), np.byte)
+        if qsl_idx in results:
+            perf_qsl_idx_match += 1
+            before = np.frombuffer(bytes.fromhex(results[qsl_idx]), np.byte)
+            if before.size and data.size and data[0] != before[0]:
+                perf_data_mismatch += 1
+        else:
+            missing_qsl_idxs += 1
+        results[qsl_idx] = sample["data"]
+    return _output(
+        [
+            "Verifying accuracy. This might take a while...",
+            "Reading accuracy mode results...",
+            "Reading performance mode results...",
+            f"num_acc_log_entries = {len(acc_data)}",
+            f"num_acc_log_duplicate_keys = {acc_duplicate_keys}",
+            f"num_acc_log_data_mismatch = {acc_data_mismatch}",
+            f"num_perf_log_entries = {len(perf_data)}",
+            f"num_perf_log_qsl_idx_match = {perf_qsl_idx_match}",
+            f"num_perf_log_data_mismatch = {perf_data_mismatch}",
+            f"num_missing_qsl_idxs = {missing_qsl_idxs}",
+            "TEST FAIL\n" if perf_data_mismatch > 0 else "TEST PASS\n",
+        ]
+    )
+
+
+def verdict(verify_output: str) -> str:
+    """PASS when a verify output says TEST PASS and nowhere TEST FAIL."""
+    lines = [ln.strip() for ln in verify_output.splitlines()]
+    if any(ln.startswith(("TEST FAIL", "Test and reference")) for ln in lines):
+        return "FAIL"
+    return "PASS" if "TEST PASS" in lines else "FAIL"
+
+
+def audit_settings(test: str, scenario: str) -> dict:
+    """The TestSettings a compliance test sets on top of the result's (its audit.config)."""
+    if test == "TEST01":
+        return {
+            "accuracy_log_rng_seed": TEST01_ACCURACY_LOG_RNG_SEED[scenario],
+            "accuracy_log_probability": TEST01_ACCURACY_LOG_PROBABILITY,
+            # LoadGen 6.x: a non-zero sampling target would replace the probability.
+            "accuracy_log_sampling_target": 0,
+        }
+    if test == "TEST04-A":
+        return {"performance_issue_unique": True}
+    if test == "TEST04-B":
+        return {"performance_issue_same": True, "performance_issue_same_index": TEST04B_SAME_INDEX}
+    if test == "TEST05":
+        return dict(TEST05_SEEDS)
+    return {}  # TEST03: the result's settings, on the modified data set
+
+
+def write_verify_outputs(audit_dir: Path, result_dir: Path) -> dict:
+    """Write the verify scripts' outputs for one result's compliance tests.
+
+    The reference is the result's performance/run_1 summary and, for TEST01's
+    responses, its accuracy run's log.  Returns {output path: PASS/FAIL}.
+    """
+    reference = (result_dir / "performance" / "run_1" / SUMMARY).read_text(encoding="utf-8")
+
+    def run_dir(test: str) -> Path:
+        return audit_dir / test / "performance" / "run_1"
+
+    def summary(test: str) -> str:
+        return (run_dir(test) / SUMMARY).read_text(encoding="utf-8")
+
+    outputs = {
+        "TEST01/verify_accuracy.txt": verify_accuracy_text(
+            result_dir / "accuracy" / ACCURACY_LOG, run_dir("TEST01") / ACCURACY_LOG
+        ),
+        "TEST01/verify_performance.txt": verify_performance_text(reference, summary("TEST01")),
+        "TEST03/verify_performance.txt": verify_performance_text(reference, summary("TEST03")),
+        "TEST04-A/verify_test4_performance.txt": verify_test4_text(summary("TEST04-A"), summary("TEST04-B")),
+        "TEST05/verify_performance.txt": verify_performance_text(reference, summary("TEST05")),
+    }
+    for rel, text in outputs.items():
+        write_text(audit_dir / rel, text)
+    return {str(audit_dir / rel): verdict(text) for rel, text in outputs.items()}
+
+
+def run_audit(root: Path, scenario: str, val_map: Path, labels: np.ndarray, log) -> dict:
+    """Run the compliance tests of the tiny_cpu result of one scenario with LoadGen.
+
+    Layout (v0.5): audit/<system>/<benchmark>/<scenario>/<TEST>/ with the
+    test's run in performance/run_1/ and the verify outputs beside; TEST01's
+    sampled responses also in accuracy/, TEST03's accuracy run on the
+    modified data set in accuracy/ (TEST03_ACCURACY_SCENARIO only).
+    Returns the verdicts of the verify outputs written.
+    """
+    result_dir = root / "results" / SYSTEM / BENCHMARK / scenario
+    audit_dir = root / "audit" / SYSTEM / BENCHMARK / scenario
+    reference = (result_dir / "performance" / "run_1" / SUMMARY).read_text(encoding="utf-8")
+
+    def performance_run(test: str, attempt: int) -> str:
+        dest = audit_dir / test / "performance" / "run_1"
+        if dest.exists():
+            shutil.rmtree(dest)
+        log(f"{scenario} {test} performance" + (f" (attempt {attempt})" if attempt > 1 else ""))
+        run_isolated(
+            scenario,
+            "PerformanceOnly",
+            val_map,
+            dest,
+            extra=audit_settings(test, scenario),
+            dataset="modified" if test == "TEST03" else "original",
+            keep_accuracy_log=test == "TEST01",
+        )
+        return (dest / SUMMARY).read_text(encoding="utf-8")
+
+    def until_pass(name: str, attempt_fn) -> None:
+        for attempt in range(1, AUDIT_ATTEMPTS + 1):
+            text = attempt_fn(attempt)
+            if verdict(text) == "PASS":
+                return
+            scores = ", ".join(ln for ln in text.splitlines() if "score" in ln)
+            again = "running it again" if attempt < AUDIT_ATTEMPTS else "keeping this run"
+            print(f"          {name} fails on this run ({scores}); {again}", flush=True)
+
+    for test in ("TEST01", "TEST03", "TEST05"):
+        until_pass(
+            test,
+            lambda attempt, test=test: verify_performance_text(reference, performance_run(test, attempt)),
+        )
+    until_pass(
+        "TEST04",
+        lambda attempt: verify_test4_text(
+            performance_run("TEST04-A", attempt), performance_run("TEST04-B", attempt)
+        ),
+    )
+
+    # The accuracy/ folder of TEST01 holds the accuracy log the test produced: the
+    # sampled responses of its performance run.
+    sampled = audit_dir / "TEST01" / "performance" / "run_1" / ACCURACY_LOG
+    (audit_dir / "TEST01" / "accuracy").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(sampled, audit_dir / "TEST01" / "accuracy" / ACCURACY_LOG)
+    if scenario == TEST03_ACCURACY_SCENARIO:
+        acc_dir = audit_dir / "TEST03" / "accuracy"
+        log(f"{scenario} TEST03 accuracy (modified data set)")
+        run_isolated(scenario, "AccuracyOnly", val_map, acc_dir, dataset="modified")
+        good, total = score_accuracy_log(acc_dir / ACCURACY_LOG, labels)
+        write_text(acc_dir / "accuracy.txt", accuracy_line(good, total))
+        print(f"          TEST03 {accuracy_line(good, total).strip()}", flush=True)
+    return write_verify_outputs(audit_dir, result_dir)
+
+
+def convert_audit(root: Path, scenario: str, *, crlf: bool, nul: bool) -> dict:
+    """The tiny_cpu compliance tests of one scenario, in the v0.5 text format, for tiny_cpu_v05text.
+
+    The verify outputs are computed again, against the tiny_cpu_v05text result.
+    """
+    src = root / "audit" / SYSTEM / BENCHMARK / scenario
+    dst = root / "audit" / SYSTEM_V05TEXT / BENCHMARK / scenario
+    for test in AUDIT_TESTS:
+        convert_run(
+            src / test / "performance" / "run_1", dst / test / "performance" / "run_1", crlf=crlf, nul=nul
+        )
+        acc = src / test / "accuracy"
+        if (acc / DETAIL).is_file():
+            convert_run(acc, dst / test / "accuracy", crlf=crlf, nul=nul)
+        elif acc.is_dir():
+            (dst / test / "accuracy").mkdir(parents=True, exist_ok=True)
+            for f in acc.iterdir():
+                shutil.copyfile(f, dst / test / "accuracy" / f.name)
+    return write_verify_outputs(dst, root / "results" / SYSTEM_V05TEXT / BENCHMARK / scenario)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         description="Generate mlcheck's MLPerf Inference v0.5-layout sample submission "
@@ -953,11 +1362,17 @@ def main(argv=None) -> int:
         default=list(SCENARIOS),
         help="run only these scenarios (for development; the committed sample has all four)",
     )
+    parser.add_argument(
+        "--no-audit",
+        action="store_true",
+        help="skip the compliance tests (for development; the committed sample has them)",
+    )
     parser.add_argument("--run-one", nargs=4, help=argparse.SUPPRESS)  # internal: one LoadGen test
+    parser.add_argument("--run-opts", default="{}", help=argparse.SUPPRESS)  # internal: its options (JSON)
     args = parser.parse_args(argv)
     if args.run_one:
         scenario, mode, val_map_arg, dest_arg = args.run_one
-        return _run_one(scenario, mode, Path(val_map_arg), Path(dest_arg))
+        return _run_one(scenario, mode, Path(val_map_arg), Path(dest_arg), json.loads(args.run_opts))
 
     try:
         import mlperf_loadgen  # noqa: F401  (used by the child processes)
@@ -983,6 +1398,11 @@ def main(argv=None) -> int:
     write_text(root / "code" / BENCHMARK / IMPLEMENTATION / "README.md", code_readme())
 
     started = time.monotonic()
+
+    def log(what: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f}s] {what}", flush=True)
+
+    verdicts: dict = {}
     for scenario in args.scenarios:
         results = root / "results" / SYSTEM / BENCHMARK / scenario
         write_measurements(root, SYSTEM, scenario, v05text=False)
@@ -998,6 +1418,9 @@ def main(argv=None) -> int:
         for run in range(1, runs + 1):
             print(f"[{time.monotonic() - started:6.1f}s] {scenario} performance run_{run}", flush=True)
             run_isolated(scenario, "PerformanceOnly", val_map, results / "performance" / f"run_{run}")
+
+        if not args.no_audit:
+            verdicts.update(run_audit(root, scenario, val_map, labels, log))
 
     # The same runs, in the v0.5 text format.
     converted = [s for s in V05TEXT_SCENARIOS if s in args.scenarios]
@@ -1018,8 +1441,24 @@ def main(argv=None) -> int:
         odd = scenario == "SingleStream"
         convert_run(src / "accuracy", dst / "accuracy", crlf=odd, nul=odd)
         convert_run(src / "performance" / "run_1", dst / "performance" / "run_1", crlf=odd, nul=odd)
+        if not args.no_audit:
+            verdicts.update(convert_audit(root, scenario, crlf=odd, nul=odd))
 
-    print(f"[{time.monotonic() - started:6.1f}s] done: {root}", flush=True)
+    failed = sorted(str(Path(p).relative_to(root)) for p, v in verdicts.items() if v != "PASS")
+    if verdicts:
+        print(
+            f"          verify outputs: {len(verdicts) - len(failed)} of {len(verdicts)} say TEST PASS",
+            flush=True,
+        )
+    for rel in failed:
+        print(f"          TEST FAIL: {rel}", flush=True)
+    log(f"done: {root}")
+    if failed:
+        print(
+            "error: compliance tests fail (a busy machine slows the short runs); generate the sample again",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
