@@ -89,9 +89,9 @@ def test_select_and_ignore(tmp_path: Path) -> None:
     p = mlcheck("validate", str(SAMPLE), "--round", "v0.5", "--format", "json", "--ignore", "inf.loadgen.min-")
     report = json.loads(p.stdout)
     assert not [f for f in report["findings"] if f["rule"].startswith("inf.loadgen.min-")]
-    p = mlcheck("validate", str(SAMPLE), "--round", "v0.5", "--format", "json", "--select", "inf.layout")
+    p = mlcheck("validate", str(SAMPLE), "--round", "v0.5", "--format", "json", "--select", "inf.loadgen")
     report = json.loads(p.stdout)
-    assert report["findings"] and all(f["rule"].startswith("inf.layout") for f in report["findings"])
+    assert report["findings"] and all(f["rule"].startswith("inf.loadgen") for f in report["findings"])
 
 
 @needs_sample

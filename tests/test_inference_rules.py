@@ -155,6 +155,22 @@ def _both(*ms: Mutation) -> Mutation:
     return m
 
 
+def _flip_first_payload(rel: str) -> Mutation:
+    """Change the first logged response's first byte, so it no longer equals the accuracy run's."""
+    def m(root: Path) -> None:
+        def flip(x: re.Match[str]) -> str:
+            b = int(x.group(2)[:2], 16) ^ 0xFF
+            return f'{x.group(1)}{b:02X}{x.group(2)[2:]}"'
+        p = root / rel
+        p.write_text(re.sub(r'("data"\s*:\s*")([0-9A-Fa-f]{2,})"', flip, p.read_text(), count=1))
+    return m
+
+
+def _short_val_map(root: Path) -> None:
+    """Ground truth that does not cover the log: re-scoring cannot run (the dataset is given below)."""
+    (root / "val_map.txt").write_text("ILSVRC2012_val_00000001.JPEG 65\n")
+
+
 def _to_open(root: Path) -> None:
     (root / "open").mkdir()
     (root / SUB).rename(root / "open" / "MLCheckSample")
@@ -165,6 +181,7 @@ def _to_open(root: Path) -> None:
 
 
 OFF = f"{RES}/Offline"
+AUD = f"{SUB}/audit/tiny_cpu/resnet/Offline"
 SRV = f"{RES}/Server"
 SS = f"{RES}/SingleStream"
 SYS = f"{SUB}/systems/tiny_cpu.json"
@@ -241,6 +258,13 @@ CASES: dict[str, tuple[Mutation, Severity, dict[str, object]]] = {
                               Severity.ERROR, {}),
     "inf.accuracy.coverage-open": (_both(
         _sub(f"{OFF}/accuracy/accuracy.txt", r"total=\d+", "total=40000"), _to_open), Severity.WARNING, {}),
+    "inf.audit.verify-fail": (_sub(f"{AUD}/TEST01/verify_accuracy.txt", r"TEST PASS", "TEST FAIL"),
+                              Severity.ERROR, {"audit_responses": "off"}),
+    "inf.audit.responses": (_flip_first_payload(f"{AUD}/TEST01/performance/run_1/mlperf_log_accuracy.json"),
+                            Severity.WARNING, {"audit_responses": "all"}),
+    "inf.rescore.payload": (_sub(f"{OFF}/accuracy/mlperf_log_accuracy.json", r'"data" : "[0-9A-F]{8}"',
+                                 '"data" : "ABCDEF"'), Severity.ERROR, {}),
+    "inf.rescore.failed": (_short_val_map, Severity.ERROR, {}),
     "inf.layout.skipped-links": (lambda root: os.symlink("/etc/passwd", root / OFF / "accuracy" / "leak.txt"),
                                  Severity.WARNING, {}),
 }
@@ -253,6 +277,8 @@ ON_CLEAN = {"inf.accuracy.rescore-skipped": Severity.INFO, "inf.layout.audit-mis
 def test_bad_case(rule_id: str, tree: Path) -> None:
     mutate, severity, extra = CASES[rule_id]
     mutate(tree)
+    if mutate is _short_val_map:
+        extra = {**extra, "datasets": {"imagenet": tree / "val_map.txt"}}
     report = run(tree, **extra)
     hits = [f for f in report.findings if f.rule == rule_id]
     assert hits, f"{rule_id} did not fire; got {sorted(rules_fired(report))}"
