@@ -270,6 +270,110 @@ def parse_exact(buf: memoryview, leading: int) -> Entries:
     return Entries(qsl, seq, off, payload, bad)
 
 
+def _word_literal(text: bytes, skip_first: bool = False) -> tuple[tuple[int, np.uint64, np.uint64], ...]:
+    """`text` as (offset, want, mask) little-endian words; `skip_first` leaves its first byte unchecked."""
+    out = []
+    for k in range(0, len(text), 8):
+        chunk = text[k:k + 8]
+        mask = int.from_bytes((b"\xff" * len(chunk)).ljust(8, b"\0"), "little")
+        if skip_first and k == 0:
+            mask &= ~0xFF
+        out.append((k, _U64(int.from_bytes(chunk.ljust(8, b"\0"), "little") & mask), _U64(mask)))
+    return tuple(out)
+
+
+# each entry as the text between its leading separator's comma and the next one: four literals,
+# two decimal numbers and the hex; the three commas of an entry are its only commas
+_HEAD = {sep: (len(sep) + 14, _word_literal(b"," + sep + b'{ "seq_id" : ', skip_first=True))
+         for sep in (b"\n", b"\r\n")}
+_QSL = _word_literal(b', "qsl_idx" : ')  # 14 bytes, then the digits
+_DATA = _word_literal(b', "data" : "')  # 12 bytes, then the hex
+_TAIL = _word_literal(b'" }')
+_ZEROS = _U64(0x3030303030303030)
+_HIGH = _U64(0xF0F0F0F0F0F0F0F0)
+_ONES = _U64(0x0101010101010101)
+
+
+def _digit_word(words: npt.NDArray[np.uint64], start: I64, end: I64, acc: npt.NDArray[np.uint64]
+                ) -> npt.NDArray[np.uint64]:
+    """The word ending at each `end` with the bytes before `start` set to '0' (1-8 digits); a non-digit
+    sets bits in `acc`."""
+    s = (_U64(8) - (end - start).astype(_U64)) << _U64(3)
+    x = words[end - 8]
+    x = ((x >> s) << s) | (_ZEROS & ((_U64(1) << s) - _U64(1)))
+    acc |= (x & _HIGH) ^ _ZEROS
+    acc |= ((x + _U64(0x0606060606060606)) & _HIGH) ^ _ZEROS
+    return x
+
+
+def _digit_value(x: npt.NDArray[np.uint64]) -> I64:
+    x = x - _ZEROS
+    x = (x * _U64(10) + (x >> _U64(8))) & _U64(0x00FF00FF00FF00FF)
+    x = (x * _U64(100) + (x >> _U64(16))) & _U64(0x0000FFFF0000FFFF)
+    x = (x * _U64(10000) + (x >> _U64(32))) & _U64(0x00000000FFFFFFFF)
+    return x.astype(np.int64)
+
+
+def parse_lines(buf: memoryview, leading: int) -> Entries:
+    """Parse a block written as LoadGen writes it (LF or CRLF line ends), anchored on its commas.
+
+    One C-level pass finds the commas (three per entry); every other byte is checked a word at a
+    time from them: the literals by masked compares folded into one accumulator, the numbers and
+    the hex by SWAR arithmetic. seq_id is checked but not converted (nothing reads it). Any
+    deviation raises Malformed, and the quote-anchored parse takes the block.
+    """
+    nb = len(buf)
+    padded = np.frombuffer(buf.obj, dtype=np.uint8, count=nb + len(_PAD))  # type: ignore[attr-defined]
+    if nb < 40 or buf[0] != leading:
+        raise Malformed("block edges")
+    sep = b"\r\n" if buf[1] == 13 else b"\n"
+    c = np.flatnonzero(padded[:nb] == 44)
+    if leading == 91:
+        c = np.concatenate([np.zeros(1, np.int64), c])
+    if len(c) % 3:
+        raise Malformed("commas")
+    n = len(c) // 3
+    c = c.reshape(n, 3)
+    anchor, c0, c1 = c[:, 0], c[:, 1], c[:, 2]
+    end = np.empty(n, np.int64)
+    end[:-1] = anchor[1:]
+    end[-1] = nb
+    lens = end - 3 - (c1 + 12)
+    head, head_lit = _HEAD[sep]
+    seq_start = anchor + head
+    if int((c0 - seq_start).min()) < 1 or int((c1 - c0).min()) < 15 or int(lens.min()) < 0:
+        raise Malformed("numbers")
+    words = _words(padded)
+    acc = np.zeros(n, _U64)
+    for base, lit in ((anchor, head_lit), (c0, _QSL), (c1, _DATA), (end - 3, _TAIL)):
+        for off, want, mask in lit:
+            acc |= (words[base + off if off else base] & mask) ^ want
+    if int((c0 - seq_start).max()) <= 8:
+        _digit_word(words, seq_start, c0, acc)
+    else:
+        _digits_exact(padded, seq_start, c0)
+    if int((c1 - c0).max()) <= 22:
+        qsl = _digit_value(_digit_word(words, c0 + 14, c1, acc))
+    else:
+        qsl = _digits_exact(padded, c0 + 14, c1)
+    if acc.any():
+        raise Malformed("literal")
+    if int(lens.min()) == 8 and int(lens.max()) == 8:
+        x = words[c1 + 12]
+        if (_HEXOK[x.view(np.uint8)].view(_U64) != _ONES).any():
+            raise Malformed("hex")
+        nib = (x & _U64(0x0F0F0F0F0F0F0F0F)) + ((x >> _U64(6)) & _ONES) * _U64(9)
+        y = ((nib << _U64(4)) | (nib >> _U64(8))) & _U64(0x00FF00FF00FF00FF)
+        payload = np.ascontiguousarray(y.view(np.uint8).reshape(n, 8)[:, 0::2]).reshape(-1)
+        off = np.arange(0, 4 * n + 1, 4, dtype=np.int64)
+        bad = np.zeros(n, bool)
+    else:
+        off, payload, bad = _hex(padded, c1 + 12, lens)
+        if bad.any():
+            raise Malformed("hex")  # the quote-anchored parse reports which
+    return Entries(qsl, qsl, off, payload, bad)
+
+
 def parse_fast(buf: bytes, leading: int) -> Entries:
     """Parse a block of whole entries in LoadGen's key order, any whitespace; `leading` is b'[' or b','."""
     arr = np.frombuffer(buf, dtype=np.uint8)
@@ -493,14 +597,18 @@ def scan_log(path: Path, samples: int, keep: bool = True, want_hash: bool = Fals
     lengths: dict[int, int] = {}
     for buf, base, first in _blocks(path, block_bytes, digest):
         scan.size = base + len(buf)
-        if buf.obj.find(TRUNCATION_MARK, 0, len(buf)) >= 0:  # type: ignore[attr-defined]
-            scan.truncated = True
         leading = 91 if first else 44
         try:
             try:
-                ent = parse_exact(buf, leading)
+                ent = parse_lines(buf, leading)
             except Malformed:
-                ent = parse_fast(bytes(buf), leading)
+                # the exact parsers accept no '.', so only these blocks can hold the truncation mark
+                if buf.obj.find(TRUNCATION_MARK, 0, len(buf)) >= 0:  # type: ignore[attr-defined]
+                    scan.truncated = True
+                try:
+                    ent = parse_exact(buf, leading)
+                except Malformed:
+                    ent = parse_fast(bytes(buf), leading)
             scan.fast_blocks += 1
         except Malformed:
             slow = parse_slow(bytes(buf), base)
