@@ -6,19 +6,22 @@ import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .discover import discover_inference, locate_submitters
 from .engine.core import run_scope
-from .engine.inference_kinds import REGISTRY as INFERENCE_KINDS
 from .engine.ruleset import Ruleset, available_rounds, load_ruleset
 from .errors import NotASubmission, UsageError
 from .findings import Finding, Report, ResultRecord, Severity
-from .inference_facts import ResultFacts, TreeFacts, build_facts
-from .inference_facts import Options as FactOptions
-from .metrics import accuracy_record, headline_metric
 from .parse.textio import DEFAULT_MAX_BYTES
+
+if TYPE_CHECKING:
+    from .inference_facts import ResultFacts, TreeFacts
+
+# The inference check kinds, facts and evaluators are imported when an inference tree is
+# validated (they pull in numpy, the audit and rescore kinds): a training run or another
+# command does not pay for them.
 from .training.validate import looks_like_training
 from .training.validate import register as _register_training
 
@@ -100,12 +103,17 @@ def validate(root: Path, options: ValidateOptions | None = None) -> Report:
             raise UsageError(f"unknown suite '{suite}'", "Known suites: " + ", ".join(["inference", *SUITES]))
         return SUITES[suite](root, opts)
     round_name = detect_round("inference", root, opts.round) if not opts.rules_file else (opts.round or "custom")
+    from .engine.inference_kinds import REGISTRY as INFERENCE_KINDS
+
     ruleset = load_ruleset("inference", round_name, opts.rules_file, INFERENCE_KINDS.names())
     return validate_inference(root, ruleset, opts)
 
 
 def validate_inference(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> Report:
     tree = discover_inference(root)
+    from .inference_facts import Options as FactOptions
+    from .inference_facts import build_facts
+
     fopts = FactOptions(known_absent=opts.known_absent, max_bytes=opts.max_bytes, datasets=dict(opts.datasets),
                         audit_responses=opts.audit_responses)
     facts = build_facts(tree, ruleset, fopts)
@@ -126,6 +134,8 @@ def validate_inference(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> R
 
 
 def run_inference_rules(facts: TreeFacts, ruleset: Ruleset, opts: ValidateOptions) -> list[Finding]:
+    from .engine.inference_kinds import REGISTRY as INFERENCE_KINDS
+
     sel = opts.selected
     out: list[Finding] = []
     out.extend(run_scope(INFERENCE_KINDS, ruleset, "tree", facts, selected=sel))
@@ -148,6 +158,8 @@ def run_inference_rules(facts: TreeFacts, ruleset: Ruleset, opts: ValidateOption
 
 
 def result_record(r: ResultFacts, ruleset: Ruleset) -> ResultRecord:
+    from .metrics import accuracy_record, headline_metric
+
     rec = ResultRecord(
         id=r.res.id, division=r.res.division, submitter=r.res.submitter, system=r.res.system,
         benchmark=r.benchmark or r.res.benchmark_dir, scenario=r.scenario or r.res.scenario_dir,

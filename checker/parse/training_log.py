@@ -229,21 +229,28 @@ def _iter_token_lines_bytes(data: bytes, token: bytes) -> Iterator[tuple[int, st
     """The bytes twin of _iter_token_lines: only the lines holding `token` are decoded (logs are mostly noise).
 
     A line ends at LF only; a CR before it is dropped and a lone CR inside reads as a space,
-    as read_log does for text.
+    as read_log does for text. The token and newline positions are found in C (regex, numpy)
+    and line numbers come from one vectorised search, not from counting between tokens.
     """
-    pos, line_no, counted_to = data.find(token), 1, 0
-    while pos >= 0:
-        start = data.rfind(b"\n", 0, pos) + 1
-        end = data.find(b"\n", pos)
-        if end < 0:
-            end = len(data)
-        line_no += data.count(b"\n", counted_to, start)
-        counted_to = start
+    import numpy as np
+
+    hits = [m.start() for m in re.finditer(re.escape(token), data)]
+    if not hits:
+        return
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    line_idx = np.searchsorted(newlines, np.asarray(hits, dtype=np.int64), side="right")
+    last = -1
+    n_nl = len(newlines)
+    for idx in line_idx.tolist():
+        if idx == last:
+            continue  # another token on the same line (interleaved records)
+        last = idx
+        start = int(newlines[idx - 1]) + 1 if idx > 0 else 0
+        end = int(newlines[idx]) if idx < n_nl else len(data)
         raw = data[start:end]
         if b"\r" in raw:
             raw = raw.rstrip(b"\r").replace(b"\r", b" ")
-        yield line_no, raw.decode("utf-8", "replace")
-        pos = data.find(token, end)
+        yield idx + 1, raw.decode("utf-8", "replace")
 
 
 def _parse_mll(log: TrainingLog, token_lines: Iterator[tuple[int, str]]) -> None:
