@@ -457,6 +457,11 @@ class SlowResult:
     problems: list[str]
 
 
+def _int64(v: Any) -> bool:
+    """A JSON integer that fits the int64 arrays (Python ints are unbounded; 10**40 is not an index)."""
+    return isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63
+
+
 def parse_slow(buf: bytes, base: int) -> SlowResult:
     """Per-object JSON parse of a block: any key order and formatting; records what is malformed."""
     problems: list[str] = []
@@ -477,12 +482,12 @@ def parse_slow(buf: bytes, base: int) -> SlowResult:
                 problems.append(f"malformed entry at byte {base + m.start()}: {exc}")
             continue
         s, i, d = obj.get("seq_id"), obj.get("qsl_idx"), obj.get("data")
-        if not isinstance(i, int) or isinstance(i, bool) or not isinstance(d, str):
+        if not _int64(i) or not isinstance(d, str):
             if len(problems) < 5:
                 problems.append(f"entry at byte {base + m.start()} lacks an integer qsl_idx or a string data")
             continue
         qsl.append(i)
-        seq.append(s if isinstance(s, int) else -1)
+        seq.append(s if _int64(s) else -1)  # a seq_id past int64 cannot be stored: counts as missing
         try:
             raw = bytes.fromhex(d) if len(d) % 2 == 0 else None
         except ValueError:
