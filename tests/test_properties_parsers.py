@@ -202,7 +202,8 @@ def test_training_log_any_bytes(data: bytes) -> None:
 
 accuracy_log_bytes = st.one_of(
     hostile_bytes,
-    st.lists(st.tuples(st.integers(-5, 10**12), st.integers(-5, 60), st.binary(max_size=8)), max_size=40).map(
+    st.lists(st.tuples(st.integers(-5, 10**40), st.one_of(st.integers(-5, 60), st.integers(2**63 - 2, 10**40)),
+                       st.binary(max_size=8)), max_size=40).map(
         lambda rows: ("[\n" + ",\n".join(f'{{ "seq_id" : {a}, "qsl_idx" : {b}, "data" : "{c.hex().upper()}" }}'
                                          for a, b, c in rows) + "\n]\n").encode()),
 )

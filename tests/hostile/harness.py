@@ -14,7 +14,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-HASH_LIMIT = 4 * 1024 * 1024  # files bigger than this (the sparse 10 GB one) are compared by size and mtime
+HASH_LIMIT = 1024 * 1024  # bigger files (the accuracy log, the sparse 10 GB one) are compared by size, mtime, ctime
+# ctime cannot be set from user space: any write (or chmod) after the snapshot changes it
 
 
 class CaseTimeout(BaseException):
@@ -82,7 +83,7 @@ def run_cli(args: Sequence[str], timeout: float = 10.0) -> Run:
 
 # ------------------------------------------------------------------ read-only trees and snapshots
 
-Entry = tuple[str, int, int, int, str | None]
+Entry = tuple[str, int, int, int, int, str | None]
 
 
 def snapshot(root: Path) -> dict[bytes, Entry]:
@@ -108,7 +109,8 @@ def snapshot(root: Path) -> dict[bytes, Entry]:
                 digest = h.hexdigest()
         else:
             kind = "special"
-        out[rel] = (kind, stat.S_IMODE(st.st_mode), st.st_size if kind != "dir" else 0, st.st_mtime_ns, digest)
+        out[rel] = (kind, stat.S_IMODE(st.st_mode), st.st_size if kind != "dir" else 0, st.st_mtime_ns,
+                    st.st_ctime_ns, digest)
         if kind == "dir" and st.st_mode & 0o500 == 0o500:
             for name in sorted(os.listdir(path)):
                 visit(os.path.join(path, name))

@@ -571,5 +571,60 @@ def root_cases() -> list[Case]:
     ]
 
 
+def audit_cases() -> list[Case]:
+    """Compliance-test folders (read by the audit stage) full of hostile content; audit rules stay on."""
+    def test_dir(c: Ctx, name: str = "TEST01") -> Path:
+        L = c.layout
+        p = c.p(f"{L.submitter}/audit/{L.system}/{'/'.join(L.result.split('/')[-2:])}/{name}")
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def good_copy(c: Ctx, name: str) -> Path:
+        t = test_dir(c, name)
+        shutil.copytree(c.p(c.layout.run), t / "performance" / "run_1")
+        (t / "accuracy").mkdir()
+        shutil.copyfile(c.p(c.layout.acc) / "mlperf_log_accuracy.json", t / "accuracy" / "mlperf_log_accuracy.json")
+        return t
+
+    A = "inf.audit.missing"
+    return [
+        Case("audit/garbage-verify-outputs", lambda c: [write(test_dir(c) / n, rnd_bytes(i)) for i, n in
+                                                        enumerate(["verify_accuracy.txt", "verify_performance.txt"])],
+             E, (A,)),
+        Case("audit/verify-output-sparse-10GB", lambda c: sparse(test_dir(c) / "verify_performance.txt", TEN_GB), E, (A,)),
+        Case("audit/verify-output-fifo", lambda c: fifo(test_dir(c) / "verify_performance.txt"), E, (A,), needs="fifo"),
+        Case("audit/verify-output-link-outside", lambda c: link(test_dir(c) / "verify_accuracy.txt",
+                                                                c.outside / "tempting" / "accuracy.txt"), E, (A,)),
+        Case("audit/test-folder-link-outside", lambda c: (test_dir(c, "TEST03").rmdir(),
+                                                          swap_in_link(test_dir(c, "TEST03"), good_copy(c, "TEST05"), c)),
+             E, (A,)),
+        Case("audit/audit-folder-link-loop", lambda c: os.symlink(".", test_dir(c).parent / "loop"), E, (A,)),
+        Case("audit/accuracy-log-sparse-10GB", lambda c: sparse(good_copy(c, "TEST01") / "accuracy" /
+                                                                "mlperf_log_accuracy.json", TEN_GB), E, (A,)),
+        Case("audit/accuracy-log-binary", lambda c: write(good_copy(c, "TEST01") / "accuracy" /
+                                                          "mlperf_log_accuracy.json", rnd_bytes(7) * 50), E, (A,)),
+        Case("audit/run-logs-nul-and-binary", lambda c: [write(good_copy(c, "TEST04-A") / "performance" / "run_1" / n,
+                                                               b"\x00" * 100 + rnd_bytes(3))
+                                                         for n in ("mlperf_log_summary.txt",)], E, (A,)),
+        Case("audit/non-utf8-test-name", lambda c: os.mkdir(os.path.join(os.fsencode(test_dir(c).parent), b"TEST\xff")),
+             E, (A,)),
+        Case("audit/deep-nesting", lambda c: _deep(test_dir(c), 200), E, (A,)),
+        Case("audit/is-a-file", lambda c: (shutil.rmtree(c.p(c.layout.submitter) / "audit"),
+                                           (c.p(c.layout.submitter) / "audit").write_text("x")), WARN,
+             ("inf.layout.audit-missing",)),  # no audit/ at all is one warning, by the rules' design
+    ]
+
+
+def swap_in_link(p: Path, target: Path, c: Ctx) -> None:
+    """Move `target` outside the tree and leave a link to it at `p`."""
+    dest = c.outside / "copies" / target.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(target), dest)
+    if os.path.lexists(p):
+        shutil.rmtree(p)
+    os.symlink(dest, p)
+
+
 def all_specific() -> list[Case]:
-    return system_cases() + summary_cases() + detail_cases() + accuracy_cases() + layout_cases() + root_cases()
+    return (system_cases() + summary_cases() + detail_cases() + accuracy_cases() + layout_cases() + root_cases()
+            + audit_cases())
