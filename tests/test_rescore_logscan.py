@@ -88,3 +88,62 @@ def test_truncated_log_is_recognised_and_hash_is_of_the_file(tmp_path: Path) -> 
     assert scan.truncated
     scan, _ = scan_log(full, 50, want_hash=True)
     assert not scan.truncated and scan.sha256 == hashlib.sha256(raw).hexdigest()
+
+
+def _layout(entries: list[tuple[int, int, bytes]], sep: str = "\n", upper: bool = True) -> bytes:
+    """LoadGen's layout with explicit seq ids, any line end and hex case."""
+    body = ("," + sep).join(f'{{ "seq_id" : {s}, "qsl_idx" : {q}, "data" : "{p.hex().upper() if upper else p.hex()}" }}'
+                            for s, q, p in entries)
+    return ("[" + sep + body + sep + "]" + sep).encode()
+
+
+def test_fast_parsers_agree_with_a_plain_decode_on_every_loadgen_variant(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    cases = {
+        "int32": [(i, int(rng.integers(0, 80)), struct.pack("<i", int(rng.integers(0, 1000)))) for i in range(300)],
+        "int64": [(i, int(rng.integers(0, 80)), struct.pack("<q", int(rng.integers(0, 1000)))) for i in range(300)],
+        "empty": [(i, int(rng.integers(0, 80)), b"") for i in range(300)],
+        "boxes": [(i, int(rng.integers(0, 80)), rng.bytes(28 * 3)) for i in range(300)],
+        "ragged": [(i, int(rng.integers(0, 80)), rng.bytes(28 * int(rng.integers(0, 4)))) for i in range(300)],
+        "long seq": [(10**9 + i, int(rng.integers(0, 80)), rng.bytes(4)) for i in range(300)],
+        "long qsl": [(i, int(rng.integers(0, 80)) if i % 7 else 10**9 + i, rng.bytes(4)) for i in range(300)],
+    }
+    for name, entries in cases.items():
+        for sep in ("\n", "\r\n"):
+            for upper in (True, False):
+                log = tmp_path / "v.json"
+                log.write_bytes(_layout(entries, sep, upper))
+                want = _independent([(q, p) for _, q, p in entries], 80)
+                for block in (301, 4096, 1 << 20):
+                    scan, first = scan_log(log, 80, block_bytes=block)
+                    assert first is not None, name
+                    assert scan.problems == [] and scan.slow_blocks == 0 and scan.bad_payloads == 0, (name, sep)
+                    assert scan.entries == 300 and scan.unique == len(want)
+                    assert scan.out_of_range == sum(1 for _, q, _ in entries if q >= 80)
+                    assert {int(q): first.get(i) for i, q in enumerate(first.qsl)} == want, (name, sep, upper, block)
+
+
+def test_the_record_parser_accepts_no_byte_it_should_not(tmp_path: Path) -> None:
+    """Every single-byte change of a LoadGen block is either rejected or still LoadGen's layout with
+    the values json.loads reads."""
+    from checker.rescore.logscan import Malformed, parse_records
+
+    entries = [(7, 12345, bytes.fromhex("0A000000")), (8, 3, bytes.fromhex("FF010000")), (9, 44, bytes.fromhex("00000080"))]
+    raw = _layout(entries)
+    body = raw[: raw.rindex(b"}") + 1]
+    accepted = 0
+    for i in range(len(body)):
+        for b in {ord(x) for x in ' ,"{}:0x9aF\n\r'} - {body[i]}:
+            mutated = bytearray(body)
+            mutated[i] = b
+            buf = bytearray(bytes(mutated) + bytes(64))
+            try:
+                ent = parse_records(memoryview(buf)[: len(mutated)], 91)
+            except Malformed:
+                continue
+            accepted += 1
+            objs = json.loads(bytes(mutated) + b"]")
+            assert [o["qsl_idx"] for o in objs] == ent.qsl.tolist()
+            assert b"".join(bytes.fromhex(o["data"]) for o in objs) == ent.payload.tobytes()
+            assert all(isinstance(o["seq_id"], int) for o in objs)
+    assert accepted > 0  # digit and hex-digit changes stay valid
