@@ -131,14 +131,14 @@ def _read_run(root: Path, run: RunDir, opts: Options, wanted: tuple[str, ...]) -
         if fname == SUMMARY:
             facts.summary = parse_summary(tf.text)
             s = facts.summary
-            if (s.scenario is None and s.mode is None and not s.fields and s.errors_reported is None
-                    and s.warnings_reported is None):
-                facts.problems[fname] = "holds no LoadGen summary"
+            if not s.recognized:
+                facts.problems[fname] = "holds no LoadGen summary (no scenario, mode, verdict or error count)"
                 facts.summary = None
         elif fname == DETAIL:
             facts.detail = parse_detail(tf.text)
-            if facts.detail.scenario is None and facts.detail.mode is None and not facts.detail.effective:
-                facts.problems[fname] = "holds no LoadGen settings (not a LoadGen detail log?)"
+            if facts.detail.scenario is None and facts.detail.mode is None:
+                facts.problems[fname] = ("holds no usable LoadGen settings: no scenario or test mode "
+                                         "(not a LoadGen detail log?)")
     return facts
 
 

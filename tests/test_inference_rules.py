@@ -258,6 +258,15 @@ CASES: dict[str, tuple[Mutation, Severity, dict[str, object]]] = {
                               Severity.ERROR, {}),
     "inf.accuracy.coverage-open": (_both(
         _sub(f"{OFF}/accuracy/accuracy.txt", r"total=\d+", "total=40000"), _to_open), Severity.WARNING, {}),
+    "inf.loadgen.no-verdict": (_sub(f"{OFF}/performance/run_1/mlperf_log_summary.txt", r"^Result is : VALID\n", ""),
+                               Severity.ERROR, {}),
+    "inf.loadgen.conflicting-keys": (_sub(f"{OFF}/performance/run_1/mlperf_log_summary.txt", r"^(Scenario : Offline)$",
+                                          r"\1\nScenario : Server"), Severity.ERROR, {}),
+    "inf.loadgen.error-count": (_sub(f"{OFF}/performance/run_1/mlperf_log_summary.txt",
+                                     r"^No errors encountered during test\.", "3 ERRORS encountered. See detailed log."),
+                                Severity.ERROR, {}),
+    "inf.loadgen.timestamps": (_sub(f"{OFF}/performance/run_1/mlperf_log_detail.txt",
+                                    r'("power_end", "value": "\d+-\d+-)\d{4}', r"\g<1>2000"), Severity.ERROR, {}),
     "inf.audit.verify-fail": (_sub(f"{AUD}/TEST01/verify_accuracy.txt", r"TEST PASS", "TEST FAIL"),
                               Severity.ERROR, {"audit_responses": "off"}),
     "inf.audit.responses": (_flip_first_payload(f"{AUD}/TEST01/performance/run_1/mlperf_log_accuracy.json"),
@@ -321,7 +330,7 @@ def test_every_rule_has_a_bad_case() -> None:
     doc = yaml.safe_load((REPO / "rules/inference/v0.5.yaml").read_text())
     ids = {r["id"] for r in doc["rules"]}
     here = set(CASES) | set(ON_CLEAN) | {"inf.layout.unreadable"}
-    elsewhere_text = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "tests").glob("test_*.py")
+    elsewhere_text = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "tests").rglob("*.py")
                                if p.name != Path(__file__).name)
     missing = sorted(i for i in ids - here if f'"{i}"' not in elsewhere_text and f"'{i}'" not in elsewhere_text)
     assert missing == [], f"rules without a bad case: {missing}"

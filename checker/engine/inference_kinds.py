@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import sys
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -398,10 +399,14 @@ def log_scenario(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
     if r.scenario is None:
         return
     for run, _ in _all_runs(r):
-        for fname, got in ((SUMMARY, run.summary.scenario if run.summary else None),
-                           (DETAIL, run.detail.scenario if run.detail else None)):
+        raw_s = run.summary.fields.get("scenario") if run.summary else None
+        raw_d = run.detail.effective.get("scenario") if run.detail else None
+        for fname, got, raw in ((SUMMARY, run.summary.scenario if run.summary else None, raw_s),
+                                (DETAIL, run.detail.scenario if run.detail else None, raw_d)):
             if got is not None and got != r.scenario:
                 yield Hit({"got": got, "want": r.scenario}, f"{run.rel}/{fname}")
+            elif got is None and raw not in (None, ""):
+                yield Hit({"got": f"'{str(raw)[:60]}' (not a scenario)", "want": r.scenario}, f"{run.rel}/{fname}")
 
 
 @kind("log_mode", "result")
@@ -409,10 +414,15 @@ def log_mode(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
     """Performance runs are Performance-mode runs; the accuracy run is an Accuracy-mode run."""
     for run, is_acc in _all_runs(r):
         want = "Accuracy" if is_acc else "Performance"
-        got = run.detail.mode if run.detail else (run.summary.mode if run.summary and not is_acc else None)
-        fname = DETAIL if run.detail else SUMMARY
-        if got is not None and got not in (want, "Submission"):
-            yield Hit({"folder": run.rel, "got": got, "want": want}, f"{run.rel}/{fname}")
+        for fname, log in ((SUMMARY, run.summary), (DETAIL, run.detail)):
+            if log is None:
+                continue
+            got = log.mode
+            raw = log.fields.get("mode") if fname == SUMMARY else log.effective.get("test_mode")  # type: ignore[union-attr]
+            if got is None and raw not in (None, ""):
+                got = f"'{str(raw)[:40]}' (unknown)"
+            if got is not None and got not in (want, "Submission"):
+                yield Hit({"folder": run.rel, "got": got, "want": want}, f"{run.rel}/{fname}")
 
 
 @kind("log_result_valid", "result")
@@ -434,6 +444,11 @@ def log_seeds(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
     seeds: dict[str, int] = rs.constant("seeds")
     for run, _ in _all_runs(r):
         for name, want in seeds.items():
+            raw = run.summary.params.get(name) if run.summary else None
+            if raw is not None and run.summary is not None and run.summary.param(name) is None:
+                yield Hit({"seed": name, "got": f"'{raw[:40]}…' (not a number)" if len(raw) > 40 else f"'{raw}'",
+                           "want": want}, f"{run.rel}/{SUMMARY}")
+                continue
             got = _setting(run, name)
             if got is not None and int(got) != int(want):
                 fname = SUMMARY if run.summary and run.summary.param(name) is not None else DETAIL
@@ -630,6 +645,44 @@ def log_malformed(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
             continue
         for p in run.detail.problems[:5]:
             yield Hit({"text": p.text}, f"{run.rel}/{DETAIL}", line=p.line)
+
+
+@kind("log_verdict", "result")
+def log_verdict(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
+    """A performance run's summary states LoadGen's verdict ('Result is : VALID')."""
+    for run in r.runs:
+        if run.summary is not None and run.summary.valid is None:
+            yield Hit({}, f"{run.rel}/{SUMMARY}")
+
+
+@kind("log_conflicts", "result")
+def log_conflicts(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
+    """A summary states the same key twice with different values."""
+    for run, _ in _all_runs(r):
+        if run.summary is None:
+            continue
+        for key, first, later in run.summary.conflicts[:5]:
+            yield Hit({"key": key, "first": first[:60], "later": later[:60]}, f"{run.rel}/{SUMMARY}")
+
+
+@kind("log_error_count", "result")
+def log_error_count(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
+    """The summary's error count matches the ERROR lines of the detail log."""
+    for run, _ in _all_runs(r):
+        s, d = run.summary, run.detail
+        if s is None or d is None or s.errors_reported is None:
+            continue
+        if s.errors_reported != len(d.errors):
+            shown = "more than can be counted" if s.errors_reported >= sys.maxsize else str(s.errors_reported)
+            yield Hit({"got": shown, "want": len(d.errors)}, f"{run.rel}/{SUMMARY}")
+
+
+@kind("log_timestamps", "result")
+def log_timestamps(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
+    """The detail log's clock runs forward (POWER_END after POWER_BEGIN)."""
+    for run, _ in _all_runs(r):
+        if run.detail is not None and run.detail.power_inverted:
+            yield Hit({}, f"{run.rel}/{DETAIL}")
 
 
 # ---------------------------------------------------------------- result scope: accuracy

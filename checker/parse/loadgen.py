@@ -99,6 +99,7 @@ class DetailLog:
     generated_samples_per_query: int | None = None
     generated_duration_ns: int | None = None
     duration_ns: int | None = None  # measured test duration, where the log states it
+    power_inverted: bool = False  # POWER_END stamped before POWER_BEGIN: the log's clock cannot be trusted
     results: dict[str, Any] = field(default_factory=dict)  # MLLOG result_* keys
     errors: list[LogLine] = field(default_factory=list)
     warnings: list[LogLine] = field(default_factory=list)
@@ -119,6 +120,13 @@ class SummaryLog:
     intervals: dict[float, float] = field(default_factory=dict)  # MultiStream percentiles of intervals
     errors_reported: int | None = None
     warnings_reported: int | None = None
+    conflicts: list[tuple[str, str, str]] = field(default_factory=list)  # (key, first value, later value)
+
+    @property
+    def recognized(self) -> bool:
+        """Whether the text holds anything only a LoadGen summary holds."""
+        return bool(self.fields.get("scenario") or self.fields.get("mode") or "result_is" in self.fields
+                    or self.errors_reported is not None or self.warnings_reported is not None)
 
     def number(self, key: str) -> float | int | None:
         return to_number(self.fields.get(key))
@@ -129,6 +137,8 @@ class SummaryLog:
 
 _PCT = re.compile(r"^(\d+)_(\d+)_percentile_latency_ns$")
 _INTERVALS = re.compile(r"^(\d+)_(\d+)_percentile$")  # MultiStream: intervals a query spanned
+# Keys a summary states once; a second, different value is a contradiction, not a detail.
+_SINGLE = frozenset({"scenario", "mode", "result_is", "sut_name"})
 _COUNT = re.compile(r"^(no|\d+) (warning|error)s? encountered", re.IGNORECASE)
 
 
@@ -162,8 +172,14 @@ def parse_summary(text: str) -> SummaryLog:
         key, _, value = line.partition(":")
         ckey, value = canonical_key(key), value.strip()
         if section == "params":
+            if ckey in out.params and out.params[ckey] != value:
+                out.conflicts.append((ckey, out.params[ckey], value))
             out.params.setdefault(ckey, value)
             continue
+        if ckey in _SINGLE and ckey in out.fields:
+            if out.fields[ckey] != value:
+                out.conflicts.append((ckey, out.fields[ckey], value))
+            continue  # the first statement counts, a contradicting one is reported
         out.fields.setdefault(ckey, value)
         if ckey == "scenario":
             out.scenario = canonical_scenario(value)
@@ -270,8 +286,11 @@ def _parse_v05_text(text: str) -> DetailLog:
 
 
 def _set_duration(out: DetailLog, power: dict[str, float]) -> None:
-    if "BEGIN" in power and "END" in power and power["END"] >= power["BEGIN"]:
-        out.duration_ns = int(round((power["END"] - power["BEGIN"]) * 1e9))
+    if "BEGIN" in power and "END" in power:
+        if power["END"] >= power["BEGIN"]:
+            out.duration_ns = int(round((power["END"] - power["BEGIN"]) * 1e9))
+        else:
+            out.power_inverted = True
 
 
 def _parse_mllog(text: str) -> DetailLog:
