@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .textio import DEFAULT_MAX_BYTES, TextFile, decode
 
@@ -53,15 +53,17 @@ _JSON_WORDS = re.compile(r"\b(null|true|false)\b")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
-@dataclass(frozen=True)
-class Event:
-    """One log record: key, value, metadata, time in seconds, 1-based line number."""
+class Event(NamedTuple):
+    """One log record: key, value, metadata, time in seconds, 1-based line number (immutable; a tuple, cheap to make)."""
 
     key: str
     value: Any
     metadata: dict[str, Any]
     time_s: float
     line: int
+
+
+_new_event = tuple.__new__  # _new_event(Event, (key, value, metadata, time_s, line)) skips NamedTuple's Python __new__
 
 
 @dataclass
@@ -175,25 +177,33 @@ def _number(v: Any) -> tuple[Any, bool]:
     return v, False
 
 
-def _record(log: TrainingLog, key: str, ts: float, payload: str | None, lineno: int, raw: str) -> None:
-    """Decode one v0.6-style payload into an Event, noting what was odd about it."""
+_META_NUMBERS = ("epoch_num", "timestamp", "iteration", "first_epoch_num", "epoch_count")
+
+
+def _interpret(key: str, payload: str | None, cache: dict[str, tuple[Any, bool]]) -> tuple[Any, Any, tuple[tuple[str, str], ...]]:
+    """What one v0.6-style record says: (value, metadata, notes), metadata None when the payload is unreadable.
+
+    notes are the (quirk kind, detail) pairs to count for every record written this way, in order.
+    The result depends on key and payload alone, so callers may reuse it for a repeated record;
+    the metadata dict is a template, copied into each Event.
+    """
     value: Any = None
     meta: dict[str, Any] = {}
+    notes: list[tuple[str, str]] = []
     if payload is not None and payload.strip():
         # many ranks print the very same payload; decode each distinct one once
-        cached = log._payloads.get(payload)
+        cached = cache.get(payload)
         if cached is None:
             try:
                 cached = _loads_lenient(payload.strip())
             except (ValueError, RecursionError):
                 cached = (_BAD, False)
-            log._payloads[payload] = cached
+            cache[payload] = cached
         obj, was_json = cached
         if obj is _BAD:
-            log.note(UNPARSED, lineno, raw, f"the payload of '{key}' is not JSON (truncated or garbled)")
-            return
+            return None, None, ((UNPARSED, f"the payload of '{key}' is not JSON (truncated or garbled)"),)
         if not was_json:
-            log.note(PYDICT, lineno, raw)
+            notes.append((PYDICT, ""))
         if isinstance(obj, dict) and ("value" in obj or "metadata" in obj):
             value = obj.get("value")
             m = obj.get("metadata")
@@ -202,13 +212,34 @@ def _record(log: TrainingLog, key: str, ts: float, payload: str | None, lineno: 
             value = obj
     value, was_str = _number(value) if key.startswith("eval_") else (value, False)
     if was_str:
-        log.note(STRING_NUMBER, lineno, raw, f"'{key}' value")
-    for mk in ("epoch_num", "timestamp", "iteration", "first_epoch_num", "epoch_count"):
+        notes.append((STRING_NUMBER, f"'{key}' value"))
+    for mk in _META_NUMBERS:
         if mk in meta:
             meta[mk], was_str = _number(meta[mk])
             if was_str:
-                log.note(STRING_NUMBER, lineno, raw, f"'{key}' metadata {mk}")
-    log.events.append(Event(key, value, meta, ts, lineno))
+                notes.append((STRING_NUMBER, f"'{key}' metadata {mk}"))
+    return value, meta, tuple(notes)
+
+
+def _note_all(log: TrainingLog, notes: tuple[tuple[str, str], ...], lineno: int, raw: Any) -> None:
+    """Count each note of one record; raw is the line, or a callable giving it (decoded only for a first one)."""
+    quirks = log.quirks
+    for kind, detail in notes:
+        q = quirks.get(kind)
+        if q is None:
+            line = raw() if callable(raw) else raw
+            quirks[kind] = Quirk(kind, lineno, 1, line[:160], detail)
+        else:
+            q.count += 1
+
+
+def _record(log: TrainingLog, key: str, ts: float, payload: str | None, lineno: int, raw: str) -> None:
+    """Decode one v0.6-style payload into an Event, noting what was odd about it."""
+    value, meta, notes = _interpret(key, payload, log._payloads)
+    if notes:
+        _note_all(log, notes, lineno, raw)
+    if meta is not None:
+        log.events.append(_new_event(Event, (key, value, dict(meta), ts, lineno)))
 
 
 def _iter_token_lines(text: str, token: str) -> Iterator[tuple[int, str]]:
@@ -225,52 +256,123 @@ def _iter_token_lines(text: str, token: str) -> Iterator[tuple[int, str]]:
         pos = text.find(token, end)
 
 
+def _token_lines_bytes(data: bytes, token: bytes) -> Iterator[tuple[int, int, int]]:
+    """(1-based line number, start, end) of each line of `data` holding `token`, once per line, in order.
+
+    A line ends at LF only. Tokens are found in C (bytes.find), and line numbers counted
+    between them in C (bytes.count), never line by line.
+    """
+    pos = data.find(token)
+    line_no, counted_to = 1, 0
+    while pos >= 0:
+        start = data.rfind(b"\n", 0, pos) + 1
+        end = data.find(b"\n", pos)
+        if end < 0:
+            end = len(data)
+        line_no += data.count(b"\n", counted_to, start)
+        counted_to = start
+        yield line_no, start, end
+        pos = data.find(token, end)
+
+
 def _iter_token_lines_bytes(data: bytes, token: bytes) -> Iterator[tuple[int, str]]:
     """The bytes twin of _iter_token_lines: only the lines holding `token` are decoded (logs are mostly noise).
 
     A line ends at LF only; a CR before it is dropped and a lone CR inside reads as a space,
-    as read_log does for text. The token and newline positions are found in C (regex, numpy)
-    and line numbers come from one vectorised search, not from counting between tokens.
+    as read_log does for text.
     """
-    import numpy as np
+    for line_no, start, end in _token_lines_bytes(data, token):
+        yield line_no, _line_text(data[start:end])
 
-    hits = [m.start() for m in re.finditer(re.escape(token), data)]
-    if not hits:
-        return
-    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-    line_idx = np.searchsorted(newlines, np.asarray(hits, dtype=np.int64), side="right")
-    last = -1
-    n_nl = len(newlines)
-    for idx in line_idx.tolist():
-        if idx == last:
-            continue  # another token on the same line (interleaved records)
-        last = idx
-        start = int(newlines[idx - 1]) + 1 if idx > 0 else 0
-        end = int(newlines[idx]) if idx < n_nl else len(data)
-        raw = data[start:end]
-        if b"\r" in raw:
-            raw = raw.rstrip(b"\r").replace(b"\r", b" ")
-        yield idx + 1, raw.decode("utf-8", "replace")
+
+def _line_text(raw: bytes) -> str:
+    """One line's bytes as read_log gives its text: a CR before the LF dropped, a lone CR a space."""
+    if b"\r" in raw:
+        raw = raw.rstrip(b"\r").replace(b"\r", b" ")
+    return raw.decode("utf-8", "replace")
 
 
 def _parse_mll(log: TrainingLog, token_lines: Iterator[tuple[int, str]]) -> None:
     for i, line in token_lines:
-        pos = line.find(":::MLL")
-        log.record_lines += 1
-        if pos > 0 and line[:pos].strip():
-            log.note(PREFIX, i, line)
-        chunk = line[pos:] if pos else line
-        if chunk.count(":::MLL") > 1:
-            log.note(INTERLEAVED, i, line)
-            pieces = [":::MLL" + p for p in chunk.split(":::MLL")[1:]]
-        else:
-            pieces = [chunk]
-        for piece in pieces:
-            m = _MLL.match(piece)
-            if m is None:
-                log.note(UNPARSED, i, piece, "the record does not match ':::MLL <seconds> <key>: <payload>'")
-                continue
-            _record(log, m.group(2), float(m.group(1)), m.group(3), i, line)
+        _mll_line(log, i, line)
+
+
+def _mll_line(log: TrainingLog, i: int, line: str) -> None:
+    """One line holding ':::MLL', in whatever shape: prefixed, interleaved, truncated."""
+    pos = line.find(":::MLL")
+    log.record_lines += 1
+    if pos > 0 and line[:pos].strip():
+        log.note(PREFIX, i, line)
+    chunk = line[pos:] if pos else line
+    if chunk.count(":::MLL") > 1:
+        log.note(INTERLEAVED, i, line)
+        pieces = [":::MLL" + p for p in chunk.split(":::MLL")[1:]]
+    else:
+        pieces = [chunk]
+    for piece in pieces:
+        m = _MLL.match(piece)
+        if m is None:
+            log.note(UNPARSED, i, piece, "the record does not match ':::MLL <seconds> <key>: <payload>'")
+            continue
+        _record(log, m.group(2), float(m.group(1)), m.group(3), i, line)
+
+
+# Every ':::MLL' token of a log's bytes, in one regex pass in C (the literal prefix is searched fast).
+# When the token opens its line (nothing but a LF or the start of the text before it) and a
+# well-formed record fills the rest of that line (no CR, nothing after it), the groups hold
+# 1 the seconds, 2 everything from the key on (the record's cache key), 3 the key, 4 the payload;
+# _mll_line reads such a line the same way. Otherwise group 1 is None and the line is dirty.
+_MLL_ANY = re.compile(
+    rb":::MLL(?:(?<![^\n]:::MLL)[ \t]+(\d+(?:\.\d*)?)[ \t]+(([A-Za-z0-9_]+)[ \t]*:[ \t]*([^\r\n]*))(?=\n|\Z))?")
+_TOKEN = b":::MLL"
+
+
+def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
+    """Every v0.6 record of a log's bytes, in order, the same as _parse_mll over its decoded token lines.
+
+    Well-formed whole-line records (nearly all) are read without decoding their line, and a
+    repeated record (many ranks print the same payload) reuses its interpretation. A line in
+    any other shape (prefixed, interleaved, truncated, with a CR) is decoded and read by
+    _mll_line. Also sets log.lines: newlines are counted once, between records, in C.
+    """
+    seen: dict[bytes, tuple[str, Any, Any, tuple[tuple[str, str], ...]]] = {}
+    payloads = log._payloads
+    append = log.events.append
+    count = data.count
+    lineno, counted = 1, 0  # the line number at byte `counted`, a line start
+    done_to = -1  # end of the last dirty line read
+    n_clean = 0
+    for m in _MLL_ANY.finditer(data):
+        ts, tail, key_b, payload_b = m.groups()
+        if ts is None or _TOKEN in payload_b:
+            pos = m.start()
+            if pos < done_to:
+                continue  # another token of a dirty line already read
+            start = data.rfind(b"\n", 0, pos) + 1
+            end = data.find(b"\n", pos)
+            if end < 0:
+                end = len(data)
+            lineno += count(b"\n", counted, start)
+            counted, done_to = start, end
+            _mll_line(log, lineno, _line_text(data[start:end]))
+            continue
+        s = m.start()
+        lineno += count(b"\n", counted, s)
+        counted = s
+        n_clean += 1
+        hit = seen.get(tail)
+        if hit is None:
+            key = key_b.decode("ascii")
+            hit = (key, *_interpret(key, payload_b.decode("utf-8", "replace"), payloads))
+            seen[tail] = hit
+        key, value, meta, notes = hit
+        if notes:
+            _note_all(log, notes, lineno, lambda m=m: m.group(0).decode("utf-8", "replace"))
+        if meta is not None:
+            append(_new_event(Event, (key, value, dict(meta) if meta else {}, float(ts), lineno)))
+    log.record_lines += n_clean
+    newlines = lineno - 1 + count(b"\n", counted)
+    log.lines = newlines + (0 if data.endswith(b"\n") or not data else 1)
 
 
 def _parse_mllog(log: TrainingLog, lines: list[str]) -> None:
@@ -452,15 +554,24 @@ def _finish(log: TrainingLog) -> TrainingLog:
 
 
 def detect_format_bytes(data: bytes) -> str:
-    """detect_format on bytes, without decoding them."""
-    positions = {fmt: data.find(tok) for fmt, tok in
-                 ((FORMAT_V07, b":::MLLOG"), (FORMAT_V06, b":::MLL "), (FORMAT_V05, b":::MLPv0.5.0"))}
-    found = {f: p for f, p in positions.items() if p >= 0}
-    if not found:
-        return FORMAT_EMPTY if not data.strip() else FORMAT_FOREIGN
-    if FORMAT_V06 in found and FORMAT_V07 in found and found[FORMAT_V07] <= found[FORMAT_V06]:
+    """detect_format on bytes, without decoding them.
+
+    Same answer, fewer scans: the other tokens are only searched for before the first
+    ':::MLL ', so a v0.6 log (megabytes, its first record near the top) is not read whole
+    three times.
+    """
+    p6 = data.find(b":::MLL ")
+    if p6 >= 0:
+        if data.find(b":::MLLOG", 0, p6 + 7) >= 0:  # ':::MLLOG' before ':::MLL ' wins, as in detect_format
+            return FORMAT_V07
+        return FORMAT_V05 if data.find(b":::MLPv0.5.0", 0, p6 + 11) >= 0 else FORMAT_V06
+    p7 = data.find(b":::MLLOG")
+    p5 = data.find(b":::MLPv0.5.0", 0, p7 + 11 if p7 >= 0 else len(data))
+    if p5 >= 0:
+        return FORMAT_V05
+    if p7 >= 0:
         return FORMAT_V07
-    return min(found, key=lambda f: found[f])
+    return FORMAT_EMPTY if not data.strip() else FORMAT_FOREIGN
 
 
 def parse_training_log_bytes(data: bytes) -> TrainingLog:
@@ -478,8 +589,8 @@ def parse_training_log_bytes(data: bytes) -> TrainingLog:
         if b"\r" in data:
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b" ")
         return parse_training_log(decode(data).text or "")
-    log = TrainingLog(fmt, lines=data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1))
-    _parse_mll(log, _iter_token_lines_bytes(data, b":::MLL"))
+    log = TrainingLog(fmt)
+    _parse_mll_bytes(log, data)
     return _finish(log)
 
 
@@ -498,7 +609,13 @@ def read_log_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[byte
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as fh:
-            return fh.read(max_bytes + 1), []
+            # read the size lstat gave (plus one byte to see growth), not a max_bytes buffer, which
+            # costs far more than the file for a small log; a file that grew is read on to the limit
+            want = min(st.st_size, max_bytes) + 1
+            data = fh.read(want)
+            if len(data) == want and want <= max_bytes:
+                data += fh.read(max_bytes + 1 - want)
+            return data, []
     except OSError as exc:
         return None, [f"cannot be read ({exc.strerror or exc})"]
 
