@@ -13,11 +13,11 @@ except ImportError:
     from checker.parse import training_log
 
 SEEDS = [
-    b':::MLL 1558767563.123 run_start: {"value": null, "metadata": {"file": "train.py", "lineno": 1}}\n'
+    (b':::MLL 1558767563.123 run_start: {"value": null, "metadata": {"file": "train.py", "lineno": 1}}\n'
     b':::MLL 1558767600.5 eval_accuracy: {"value": {"epoch": 1, "value": 0.75}}\n'
-    b':::MLL 1558767700.0 run_stop: {"value": {"status": "success"}}\n',
-    b':::MLLOG {"namespace": "", "time_ms": 1, "event_type": "INTERVAL_START", "key": "run_start", "value": null,'
-    b' "metadata": {"file": "t.py", "lineno": 2}}\n',
+    b':::MLL 1558767700.0 run_stop: {"value": {"status": "success"}}\n'),
+    (b':::MLLOG {"namespace": "", "time_ms": 1, "event_type": "INTERVAL_START", "key": "run_start", "value": null,'
+    b' "metadata": {"file": "t.py", "lineno": 2}}\n'),
     b":::MLPv0.5.0 resnet 1541628000.1 (train.py:10) run_start\n",
 ]
 

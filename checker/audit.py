@@ -197,8 +197,8 @@ def attach_audit(tree: InferenceTree, results: list[ResultFacts], rs: Ruleset, k
                                                       if r.res.submitter_rel == sub.rel}
         for first in list_dir(root / base).dirs:
             if first.lower() not in systems and first.lower() in bidx:
-                out.layout.append((f"{base}/{first}", "compliance tests sit in audit/<benchmark>/ without the "
-                                                     "<system>/ level; matched by benchmark and scenario"))
+                out.layout.append((f"{base}/{first}", ("compliance tests sit in audit/<benchmark>/ without the "
+                                                     "<system>/ level; matched by benchmark and scenario")))
                 _walk_bench(root, f"{base}/{first}", None, first, sub.rel, by_key, by_bench, bidx,
                             known_absent, max_bytes, out)
                 continue
@@ -241,8 +241,8 @@ def _walk_bench(root: Path, rel: str, system: str | None, bench_dir: str, sub_re
 def _add(r: ResultFacts, test: AuditTest, out: AuditTree) -> None:
     assert r.audit is not None
     if test.name in r.audit.tests:
-        out.layout.append((test.rel, f"a second {test.name} for {r.res.id}; "
-                                     f"{r.audit.tests[test.name].rel} is used"))
+        out.layout.append((test.rel, (f"a second {test.name} for {r.res.id}; "
+                                     f"{r.audit.tests[test.name].rel} is used")))
         return
     r.audit.tests[test.name] = test
 

@@ -10,7 +10,7 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -80,13 +80,13 @@ def write_output(text: str, output: Path | None) -> None:
 def validate(
     root: Annotated[Path, typer.Argument(help="The submission folder (holding closed/ or open/, or a training submitter).")],
     format: Annotated[str, typer.Option("--format", "-f", help="auto, text, json, or any registered format.")] = "auto",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")] = None,
     report: Annotated[list[str], typer.Option("--report", help="FORMAT=PATH; repeatable: write several formats from one run.")] = [],
-    round: Annotated[Optional[str], typer.Option("--round", help="The rules round, e.g. v0.5 (auto-detected).")] = None,
-    suite: Annotated[Optional[str], typer.Option("--suite", help="inference or training (auto-detected).")] = None,
-    rules: Annotated[Optional[Path], typer.Option("--rules", help="A rules YAML file to use instead of the shipped round.")] = None,
+    round: Annotated[str | None, typer.Option("--round", help="The rules round, e.g. v0.5 (auto-detected).")] = None,
+    suite: Annotated[str | None, typer.Option("--suite", help="inference or training (auto-detected).")] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="A rules YAML file to use instead of the shipped round.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail the run too.")] = False,
-    known_absent: Annotated[Optional[Path], typer.Option("--known-absent", help="A file listing paths known to be absent from this copy.")] = None,
+    known_absent: Annotated[Path | None, typer.Option("--known-absent", help="A file listing paths known to be absent from this copy.")] = None,
     dataset: Annotated[list[str], typer.Option("--dataset", help="NAME=PATH ground truth for re-scoring (imagenet, coco, wmt16).")] = [],
     select: Annotated[list[str], typer.Option("--select", help="Only rules whose id starts with this; repeatable.")] = [],
     ignore: Annotated[list[str], typer.Option("--ignore", help="Skip rules whose id starts with this; repeatable.")] = [],
@@ -94,8 +94,8 @@ def validate(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes for re-scoring (0: one per core).")] = 0,
     show_info: Annotated[bool, typer.Option("--show-info", help="Also print info-level notes in the text report.")] = False,
     audit_responses: Annotated[str, typer.Option("--audit-responses", help="TEST01 response comparison: off, small (logs under the rules' size cap) or all.")] = "small",
-    changed_since: Annotated[Optional[str], typer.Option("--changed-since", help="Validate only the results whose files changed since this git ref (and what they depend on).")] = None,
-    waivers: Annotated[Optional[Path], typer.Option("--waivers", help="YAML list of {rule, path, justification}: matching findings are kept, marked waived, and do not fail the run.")] = None,
+    changed_since: Annotated[str | None, typer.Option("--changed-since", help="Validate only the results whose files changed since this git ref (and what they depend on).")] = None,
+    waivers: Annotated[Path | None, typer.Option("--waivers", help="YAML list of {rule, path, justification}: matching findings are kept, marked waived, and do not fail the run.")] = None,
 ) -> None:
     """Validate a submission against its round's rules."""
     from .api import ValidateOptions, read_known_absent
@@ -185,7 +185,7 @@ def main() -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except BaseException as exc:  # noqa: BLE001 - the one place a bug becomes exit 3, not a traceback
+    except BaseException as exc:
         # Click's (and Typer's vendored Click's) usage errors carry show() and an exit code
         show = getattr(exc, "show", None)
         code = getattr(exc, "exit_code", None)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile.base import good_tree, sample_available
+from tests.hostile.base import good_tree
 from tests.hostile.cases import Case, Layout, find_layout, generic_cases
 from tests.hostile.harness import run_cli
 from tests.hostile.runner import BASE_ARGS, run_case

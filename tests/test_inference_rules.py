@@ -302,7 +302,7 @@ def test_bad_case(rule_id: str, tree: Path) -> None:
 def test_unreadable_folder(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A folder that cannot be listed is an error finding, not a traceback (root can read anything,
     so the refusal is simulated at the OS call)."""
-    import checker.discover as discover
+    from checker import discover
 
     real = os.scandir
     target = str(tree / SUB / "results" / "tiny_cpu")

@@ -46,9 +46,9 @@ def test_commands_leave_the_tree_unchanged(name: str, argv: object, tmp_path: Pa
     names = {(c.name or (c.callback.__name__ if c.callback else "")).replace("_cmd", "") for c in app.registered_commands}
     if command not in names:
         pytest.skip(f"`mlcheck {command}` is not in this build yet")
-    if "dataset" in str(argv) or command == "rescore":
-        if not (SAMPLE.parent / "datasets" / "imagenet" / "val_map.txt").is_file():
-            pytest.skip("the sample's ImageNet val_map is not in the repository")
+    if (("dataset" in str(argv) or command == "rescore")
+            and not (SAMPLE.parent / "datasets" / "imagenet" / "val_map.txt").is_file()):
+        pytest.skip("the sample's ImageNet val_map is not in the repository")
     for root in _trees(tmp_path / "trees"):
         out = tmp_path / "out" / root.name
         out.mkdir(parents=True)

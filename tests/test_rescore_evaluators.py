@@ -10,15 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rescore_helpers import loadgen_log
 
 from checker.rescore import bleu, coco, imagenet, ncf
 from checker.rescore.logscan import scan_log
 from checker.rescore.score import CannotScore
-from rescore_helpers import loadgen_log
 
 
 def _first(tmp_path: Path, entries: list[tuple[int, bytes]], samples: int):  # type: ignore[no-untyped-def]
-    scan, first = scan_log(loadgen_log(tmp_path / "log.json", entries), samples)
+    _scan, first = scan_log(loadgen_log(tmp_path / "log.json", entries), samples)
     assert first is not None
     return first
 
@@ -75,7 +75,7 @@ def _det(idx: int, box_xywh: list[float], w: float, h: float, score: float, cls:
 def test_coco_map_agrees_with_faster_coco_eval(tmp_path: Path) -> None:
     faster = pytest.importorskip("faster_coco_eval")
     gt_path = tmp_path / "instances_val2017.json"
-    data = _coco_gt(gt_path)
+    _coco_gt(gt_path)
     payloads = [
         (0, _det(0, [11, 21, 30, 38], 100, 200, 0.9, 1) + _det(0, [50, 100, 20, 60], 100, 200, 0.8, 5)
          + _det(0, [0, 0, 10, 10], 100, 200, 0.3, 1)),
@@ -103,7 +103,7 @@ def test_coco_map_agrees_with_faster_coco_eval(tmp_path: Path) -> None:
 
 def test_coco_inverse_map_and_removed_empty_images(tmp_path: Path) -> None:
     gt_path = tmp_path / "instances_val2017.json"
-    data = _coco_gt(gt_path)
+    _coco_gt(gt_path)
     # contiguous class 4 means the 4th category (id 5); only the 2 annotated images are indexed
     payloads = [(0, _det(0, [10, 20, 30, 40], 100, 200, 0.9, 1) + _det(0, [50, 100, 20, 60], 100, 200, 0.8, 4)),
                 (1, _det(1, [5, 5, 20, 20], 50, 50, 0.9, 2))]
@@ -151,7 +151,7 @@ def test_hr_at_10_hand_computed(tmp_path: Path) -> None:
     pos = tmp_path / "positives.txt"
     pos.write_text("0 5\n1 42\n2 7\n")
     positives = ncf.load_positives(pos)
-    rank = lambda items: struct.pack(f"<{len(items)}i", *items)  # noqa: E731
+    rank = lambda items: struct.pack(f"<{len(items)}i", *items)
     first = _first(tmp_path, [(0, rank([1, 2, 5] + list(range(100, 110)))),   # hit at rank 3
                               (1, rank(list(range(200, 210)) + [42])),         # 42 is 11th: miss
                               (2, rank([7]))], 3)                              # hit

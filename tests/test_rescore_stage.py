@@ -8,10 +8,10 @@ import struct
 from pathlib import Path
 
 import pytest
+from rescore_helpers import loadgen_log
 
 from checker.api import ValidateOptions, validate
 from checker.rescore.stage import Job, map_jobs
-from rescore_helpers import loadgen_log
 
 
 def _tree(tmp_path: Path, sample_root: Path) -> Path:

@@ -34,8 +34,8 @@ def test_wheel_installs_and_validates_the_embedded_sample(tmp_path: Path) -> Non
     (Path(site) / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(wheel)],
                    check=True, timeout=300, cwd=tmp_path)
-    where = subprocess.run([str(py), "-c", "import checker.resources as r; print(r.data_dir('rules'));"
-                            "print(r.data_dir('reference_logs'))"],
+    where = subprocess.run([str(py), "-c", ("import checker.resources as r; print(r.data_dir('rules'));"
+                            "print(r.data_dir('reference_logs'))")],
                            check=True, capture_output=True, text=True, cwd=tmp_path).stdout.split()
     assert all(Path(w).is_relative_to(env_dir) for w in where), where
     sample = Path(where[1]) / "inference_v0.5"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -19,9 +19,9 @@ def register(app: typer.Typer) -> None:
 def report(
     roots: Annotated[list[Path], typer.Argument(help="Submission folders (a whole round, or several submitters).")],
     format: Annotated[str, typer.Option("--format", "-f", help="text, markdown, csv, json or html.")] = "text",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
-    known_absent: Annotated[Optional[Path], typer.Option("--known-absent", help="A file listing paths known to be absent.")] = None,
-    round: Annotated[Optional[str], typer.Option("--round", help="The rules round, e.g. v0.5 (auto-detected).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    known_absent: Annotated[Path | None, typer.Option("--known-absent", help="A file listing paths known to be absent.")] = None,
+    round: Annotated[str | None, typer.Option("--round", help="The rules round, e.g. v0.5 (auto-detected).")] = None,
 ) -> None:
     """Results tables of a round: counts per benchmark and scenario, every result, frameworks by hardware."""
     from ..api import ValidateOptions, detect_suite, read_known_absent, validate

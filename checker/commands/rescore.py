@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -50,12 +50,12 @@ def rescore_cmd(
     target: Annotated[Path, typer.Argument(help="A result folder, or a submission root to re-score every result.")],
     dataset: Annotated[list[str], typer.Option("--dataset", help="NAME=PATH ground truth: imagenet, coco, wmt16; "
                                                "originals=DIR for untruncated logs.")] = [],
-    config: Annotated[Optional[Path], typer.Option("--config", help="YAML file giving datasets (and jobs).")] = None,
-    original_log: Annotated[Optional[Path], typer.Option("--original-log", help="The untruncated accuracy log of "
+    config: Annotated[Path | None, typer.Option("--config", help="YAML file giving datasets (and jobs).")] = None,
+    original_log: Annotated[Path | None, typer.Option("--original-log", help="The untruncated accuracy log of "
                                                          "a single result (checked against accuracy.txt's hash).")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes (0: one per core).")] = 0,
-    known_absent: Annotated[Optional[Path], typer.Option("--known-absent", help="Paths known absent from this copy.")] = None,
+    known_absent: Annotated[Path | None, typer.Option("--known-absent", help="Paths known absent from this copy.")] = None,
 ) -> None:
     """Re-score accuracy logs with real evaluators and compare with accuracy.txt."""
     from ..api import ValidateOptions, read_known_absent, validate
@@ -89,7 +89,7 @@ def rescore_cmd(
     elif original_log is not None:
         raise UsageError("--original-log needs a single result folder")
     report = validate(root, opts)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in report.results:
         acc = r.accuracy
         rows.append({"result": r.id, "metric": acc.metric if acc else None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -17,15 +17,15 @@ def diff(
     old: Annotated[Path, typer.Argument(help="The earlier version of the submission.")],
     new: Annotated[Path, typer.Argument(help="The later version.")],
     format: Annotated[str, typer.Option("--format", "-f", help="text, json or markdown.")] = "text",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
-    known_absent: Annotated[Optional[Path], typer.Option("--known-absent", help="A file listing paths known to be absent.")] = None,
-    round: Annotated[Optional[str], typer.Option("--round", help="The rules round (auto-detected).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    known_absent: Annotated[Path | None, typer.Option("--known-absent", help="A file listing paths known to be absent.")] = None,
+    round: Annotated[str | None, typer.Option("--round", help="The rules round (auto-detected).")] = None,
 ) -> None:
     """Results added or removed, metric/accuracy/validity changes, findings fixed and introduced."""
     from ..api import ValidateOptions, read_known_absent, validate
     from ..cli import write_output
-    from ..review.diff import FORMATS, diff_reports, render_diff
     from ..errors import UsageError
+    from ..review.diff import FORMATS, diff_reports, render_diff
 
     if format not in FORMATS:
         raise UsageError(f"unknown diff format '{format}'", "Known formats: " + ", ".join(FORMATS))

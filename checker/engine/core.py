@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..findings import Finding, Severity
-from .ruleset import Rule, Ruleset
+from .ruleset import Ruleset
 
 
 @dataclass(frozen=True)

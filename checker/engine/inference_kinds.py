@@ -22,8 +22,6 @@ from ..inference_facts import (
     RunFacts,
     SystemFacts,
     TreeFacts,
-    canonical_benchmark,
-    canonical_scenario_dir,
 )
 from ..parse.loadgen import to_number
 from ..resources import data_dir
@@ -733,7 +731,7 @@ def _checked_accuracy(r: ResultFacts) -> tuple[float | None, str]:
 @kind("accuracy_report", "result")
 def accuracy_report(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
     """Open division: the achieved accuracy, for the record."""
-    value, which = _checked_accuracy(r)
+    value, _which = _checked_accuracy(r)
     if value is None or r.accuracy is None:
         return
     yield Hit({"metric": r.bench.get("accuracy", {}).get("metric", "accuracy"), "got": value},
@@ -774,5 +772,5 @@ def rescore_status(r: ResultFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
         return  # reported by inf.rescore.failed / inf.rescore.truncated
     yield Hit({"detail": f"re-scoring skipped: no ground truth given for {r.bench['dataset']} "
                          f"(--dataset {r.bench['dataset']}=PATH)"}, path)
-from . import audit_kinds  # noqa: E402,F401
-from ..rescore import kinds as rescore_kinds  # noqa: E402,F401
+from ..rescore import kinds as rescore_kinds  # noqa: F401
+from . import audit_kinds  # noqa: F401

@@ -99,17 +99,16 @@ def _read(path: Path) -> tuple[dict[str, Any], bytes]:
     try:
         raw = path.read_bytes()
         # libyaml when present: the pure-Python loader dominated a validate run (~0.1 s per load)
-        doc = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+        doc = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise RulesetError(f"cannot read rules file {path.name}: {exc}") from exc
     if not isinstance(doc, dict):
         raise RulesetError(f"rules file {path.name} is not a mapping")
     error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
     if error is not None:
-        exc = error
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
+        where = "/".join(str(p) for p in error.absolute_path) or "(top)"
         raise RulesetError(
-            f"rules file {path.name} does not match schemas/rules.schema.json at {where}: {exc.message}",
+            f"rules file {path.name} does not match schemas/rules.schema.json at {where}: {error.message}",
             "Fix the rules file; every rule needs id, severity, kind, message and source.",
         )
     return doc, raw

@@ -17,7 +17,10 @@ _EXPORTS = {
     "VerifyResult": ".verify", "verify_package": ".verify",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "NAMESPACE", "KeyFiles", "PackageOptions", "PackageResult", "Truncation", "ValidationFailed", "VerifyResult",
+    "keygen", "load_private_key", "package", "truncate_tree", "verify_package",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -274,7 +274,7 @@ def _parse_v05_text(text: str) -> DetailLog:
         if stripped.startswith("QSL performance size"):
             out.qsl_performance = _int(stripped.partition(":")[2])
             continue
-        if stripped.startswith("Version :") or stripped.startswith("version :"):
+        if stripped.startswith(("Version :", "version :")):
             out.loadgen_version = stripped.partition(":")[2].strip()
             continue
         if block is not None and ":" in stripped:

@@ -76,7 +76,6 @@ def decode(data: bytes) -> TextFile:
     if "\r" in text:
         out.had_crlf = "\r\n" in text
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     out.text = text
     return out

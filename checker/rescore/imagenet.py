@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,12 +19,24 @@ def load_val_map(path: Path) -> I64:
     if path.is_dir():
         path = path / "val_map.txt"
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        raw = path.read_bytes()
+        raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise GroundTruthError(f"cannot read ImageNet labels {path}: {exc}",
                                "Pass --dataset imagenet=PATH/val_map.txt (lines '<file> <label>').") from exc
+    lines = raw.splitlines()
+    # the common case in C: every line is exactly two fields and the second is an integer
+    fields = raw.split()
+    if len(fields) == 2 * len(lines):
+        try:
+            labels: I64 = np.array(fields[1::2]).astype(np.int64)
+        except ValueError:
+            pass
+        else:
+            return labels
     labels = np.empty(len(lines), dtype=np.int64)
-    for i, line in enumerate(lines):
+    for i, bline in enumerate(lines):
+        line = bline.decode("utf-8")
         parts = line.split()
         if len(parts) != 2 or not parts[1].lstrip("-").isdigit():
             raise GroundTruthError(f"{path.name} line {i + 1} is not '<file> <label>': {line[:60]!r}")
@@ -46,7 +59,7 @@ def decode_classes(first: FirstPayloads, classes: int) -> tuple[I64, str]:
     width, m = fixed
     limit = classes + 1  # 1001-class models put background at 0
 
-    def ok(v: npt.NDArray[np.generic]) -> bool:
+    def ok(v: npt.NDArray[Any]) -> bool:
         return bool(((v >= 0) & (v < limit)).all())
 
     if width == 4:

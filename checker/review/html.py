@@ -69,7 +69,7 @@ def svg_bar_chart(title: str, labels: list[str], values: list[float], xlabel: st
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
     svg = svg[svg.find("<svg"):]  # drop the XML prolog and DOCTYPE (which name a remote DTD)
-    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
     # inline SVG in HTML needs no namespace declarations; dropping them leaves no URL in the page
     return re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
 

@@ -15,8 +15,16 @@ from ..engine.core import Hit, Registry
 from ..engine.ruleset import Rule, Ruleset
 from ..parse.training_log import FORMAT_EMPTY, FORMAT_FOREIGN, TrainingLog
 from ..resources import data_dir
-from .facts import EntryFacts, RunFacts, SubmitterFacts, SystemFacts, TreeFacts, benchmarks, canonical_benchmark, \
-    training_data
+from .facts import (
+    EntryFacts,
+    RunFacts,
+    SubmitterFacts,
+    SystemFacts,
+    TreeFacts,
+    benchmarks,
+    canonical_benchmark,
+    training_data,
+)
 from .scoring import METHOD_EVAL_RESULT, METHOD_FOREIGN_RUN, METHOD_TOTAL
 
 REGISTRY = Registry()

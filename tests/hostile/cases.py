@@ -7,17 +7,12 @@ a traceback, a hang, a write into the tree or a followed link.
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import re
 import socket
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from . import base
 
 TEN_GB = 10 * 1024**3
 
