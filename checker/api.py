@@ -18,6 +18,7 @@ from .parse.textio import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
     from .inference_facts import ResultFacts, TreeFacts
+    from .waivers import Waiver
 
 # The inference check kinds, facts and evaluators are imported when an inference tree is
 # validated (they pull in numpy, the audit and rescore kinds): a training run or another
@@ -42,6 +43,7 @@ class ValidateOptions:
     progress: bool = False
     only_results: frozenset[str] | None = None  # result ids to keep (changed-only validation)
     audit_responses: str = "small"  # TEST01 response comparison: off, small (size cap in rules) or all
+    waivers: tuple[Waiver, ...] = ()  # accepted exceptions; waived findings stay in the report, marked
 
     def selected(self, rule_id: str) -> bool:
         """flake8-style selection: --select and --ignore take rule-id prefixes."""
@@ -101,12 +103,18 @@ def validate(root: Path, options: ValidateOptions | None = None) -> Report:
     if suite != "inference":
         if suite not in SUITES:
             raise UsageError(f"unknown suite '{suite}'", "Known suites: " + ", ".join(["inference", *SUITES]))
-        return SUITES[suite](root, opts)
-    round_name = detect_round("inference", root, opts.round) if not opts.rules_file else (opts.round or "custom")
-    from .engine.inference_kinds import REGISTRY as INFERENCE_KINDS
+        report = SUITES[suite](root, opts)
+    else:
+        round_name = detect_round("inference", root, opts.round) if not opts.rules_file else (opts.round or "custom")
+        from .engine.inference_kinds import REGISTRY as INFERENCE_KINDS
 
-    ruleset = load_ruleset("inference", round_name, opts.rules_file, INFERENCE_KINDS.names())
-    return validate_inference(root, ruleset, opts)
+        ruleset = load_ruleset("inference", round_name, opts.rules_file, INFERENCE_KINDS.names())
+        report = validate_inference(root, ruleset, opts)
+    if opts.waivers:
+        from .waivers import apply_waivers
+
+        apply_waivers(report, list(opts.waivers))
+    return report
 
 
 def validate_inference(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> Report:

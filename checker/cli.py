@@ -104,7 +104,7 @@ def validate(
     from .report import render
     from .report.github import write_step_summary
     from .report.text import render_text
-    from .waivers import apply_waivers, load_waivers
+    from .waivers import load_waivers
 
     opts = ValidateOptions(
         suite=suite, round=round, rules_file=rules,
@@ -112,17 +112,15 @@ def validate(
         datasets=parse_datasets(dataset), select=tuple(select), ignore=tuple(ignore),
         max_bytes=max_file_size, jobs=jobs, progress=sys.stderr.isatty(),
         audit_responses=_audit_mode(audit_responses),
+        waivers=tuple(load_waivers(waivers)) if waivers else (),
     )
     targets = parse_report_targets(report)
     fmt = resolve_format(format)
     check_formats([fmt, *(t for t, _ in targets)])
-    waiver_list = load_waivers(waivers) if waivers else None
     if changed_since:
         result = validate_changed(root, changed_since, opts)
     else:
         result = run_validate(root, opts)
-    if waiver_list is not None:
-        apply_waivers(result, waiver_list)
     for tfmt, tpath in targets:
         write_output(render(result, tfmt), tpath)
     text = render_text(result, show_info=show_info) if fmt == "text" else render(result, fmt)

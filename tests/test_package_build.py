@@ -202,6 +202,29 @@ def test_cli_keygen_package_verify(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "cannot read key" in missing.stderr
 
 
+def test_waivers_are_recorded_and_reapplied_by_verify(tmp_path: Path) -> None:
+    """A waived error lets the package through; the manifest lists the waiver and verify re-applies it."""
+    tree = make_tree(tmp_path / "sub")
+    shutil.rmtree(tree / "closed" / "Acme" / "code")
+    assert mlcheck("keygen", "--out", "key", "--principal", "a@b", cwd=tmp_path).returncode == 0
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("- {rule: inf.layout.code, path: 'closed/Acme/*', justification: code published later}\n"
+                       "- {rule: inf.layout.submitter-parts, path: closed/Acme, justification: same}\n")
+    (tmp_path / "out").mkdir()
+    args = ("package", str(tree), "--key", "key", "--out", "out", "--select", "inf.layout", "--name", "pkg")
+    assert mlcheck(*args, cwd=tmp_path).returncode == 1
+    p = mlcheck(*args, "--waivers", str(waivers), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    manifest = json.loads((tmp_path / "out" / "pkg.manifest.json").read_text())
+    listed = manifest["validation"]["waivers"]
+    assert [w["rule"] for w in listed] == ["inf.layout.code", "inf.layout.submitter-parts"]
+    assert all(w["matched"] >= 1 for w in listed)
+    assert manifest["validation"]["options"]["waivers"][0]["justification"] == "code published later"
+    assert "skipped" in manifest["validation"]
+    v = mlcheck("verify", "out/pkg.tar.gz", "--allowed-signers", "key.allowed_signers", cwd=tmp_path)
+    assert v.returncode == 0, v.stdout + v.stderr
+
+
 SAMPLE = Path(__file__).resolve().parents[1] / "reference_logs" / "inference_v0.5"
 
 

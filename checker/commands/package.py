@@ -52,6 +52,8 @@ def package_cmd(
     = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip rules whose id starts with this.")]
     = None,
+    waivers: Annotated[Path | None, typer.Option("--waivers", help="YAML list of {rule, path, justification}; "
+                                                 "recorded in the manifest and re-applied by verify.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings refuse the package too.")] = False,
     allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Package a git tree with uncommitted changes "
                                               "(recorded in the manifest).")] = False,
@@ -66,10 +68,12 @@ def package_cmd(
     from ..api import ValidateOptions, read_known_absent
     from ..package.builder import PackageOptions, ValidationFailed, package
     from ..report.text import render_text
+    from ..waivers import load_waivers
 
     vopts = ValidateOptions(suite=suite, round=round, rules_file=rules,
                             known_absent=read_known_absent(known_absent) if known_absent else frozenset(),
-                            select=tuple(select or ()), ignore=tuple(ignore or ()))
+                            select=tuple(select or ()), ignore=tuple(ignore or ()),
+                            waivers=tuple(load_waivers(waivers)) if waivers else ())
     opts = PackageOptions(validate=vopts, strict=strict, allow_dirty=allow_dirty, name=name, level=level,
                           jobs=jobs, namespace=namespace, principal=principal)
     try:

@@ -93,7 +93,8 @@ def principal_of(key: Path) -> str | None:
 def validation_options(opts: ValidateOptions, suite: str, strict: bool) -> dict[str, Any]:
     """The options verify needs to repeat this validation."""
     return {"suite": suite, "select": list(opts.select), "ignore": list(opts.ignore),
-            "known_absent": sorted(opts.known_absent), "strict": strict, "max_bytes": opts.max_bytes}
+            "known_absent": sorted(opts.known_absent), "strict": strict, "max_bytes": opts.max_bytes,
+            "waivers": [{"rule": w.rule, "path": w.path, "justification": w.justification} for w in opts.waivers]}
 
 
 def verify_md(name: str, principal: str, namespace: str) -> str:
@@ -177,6 +178,7 @@ def package(root: Path, key: Path, out_dir: Path, opts: PackageOptions | None = 
             name=name, suite=suite, round_name=report.round, ruleset=report.ruleset, rules=rules,
             rules_source="file" if opts.validate.rules_file else "shipped",
             options=validation_options(opts.validate, suite, opts.strict), summary=report.summary,
+            waivers=report.waivers, skipped=report.skipped,
             created=iso_time(epoch), git=git, tar=tar, folders=[m.path for m in members if m.is_dir],
             level=opts.level, mtime=mtime, truncation=truncation)
         manifest_bytes = dump_manifest(manifest)

@@ -134,6 +134,7 @@ def truncation_records(root: Path, files: tuple[FileRecord, ...]) -> list[dict[s
 
 def build_manifest(*, name: str, suite: str, round_name: str, ruleset: dict[str, Any], rules: list[RulesFile],
                    rules_source: str, options: dict[str, Any], summary: dict[str, int], created: str,
+                   waivers: list[dict[str, Any]], skipped: list[dict[str, Any]],
                    git: dict[str, Any] | None, tar: TarballResult, folders: list[str], level: int,
                    mtime: int, truncation: list[dict[str, Any]]) -> dict[str, Any]:
     """The manifest as plain data."""
@@ -151,7 +152,8 @@ def build_manifest(*, name: str, suite: str, round_name: str, ruleset: dict[str,
             "embedded": [{"file": f.name, "sha256": hashlib.sha256(f.raw).hexdigest(),
                           "text": f.raw.decode("utf-8")} for f in rules],
         },
-        "validation": {"options": options, "summary": summary},
+        # every waiver (with what it matched) and everything validation skipped, as the report lists them
+        "validation": {"options": options, "summary": summary, "waivers": waivers, "skipped": skipped},
         "git": git,
         "archive": {
             "file": f"{name}.tar.gz",

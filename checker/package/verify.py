@@ -21,6 +21,7 @@ from ..api import ValidateOptions, validate
 from ..engine.ruleset import available_rounds, load_ruleset
 from ..errors import IntegrityError, UsageError
 from ..findings import Report
+from ..waivers import Waiver
 from .manifest import load_manifest
 from .sshsig import NAMESPACE, AllowedSigner, parse_allowed_signers
 from .sshsig import verify as verify_signature
@@ -251,6 +252,8 @@ def verify_package(archive: Path, allowed_signers: Path, principal: str | None =
             known_absent=frozenset(opts_in.get("known_absent", [])), select=tuple(opts_in.get("select", [])),
             ignore=tuple(opts_in.get("ignore", [])),
             max_bytes=int(opts_in.get("max_bytes", ValidateOptions().max_bytes)),
+            waivers=tuple(Waiver(str(w["rule"]), str(w["path"]), str(w["justification"]))
+                          for w in opts_in.get("waivers", []) if isinstance(w, dict)),
         )
         report = validate(tree, vopts)
         report.root = archive.name
