@@ -319,12 +319,18 @@ def _mll_line(log: TrainingLog, i: int, line: str) -> None:
 
 # Every ':::MLL' token of a log's bytes, in one regex pass in C (the literal prefix is searched fast).
 # When the token opens its line (nothing but a LF or the start of the text before it) and a
-# well-formed record fills the rest of that line (no CR, nothing after it), the groups hold
-# 1 the seconds, 2 everything from the key on (the record's cache key), 3 the key, 4 the payload;
-# _mll_line reads such a line the same way. Otherwise group 1 is None and the line is dirty.
-_MLL_ANY = re.compile(
-    rb":::MLL(?:(?<![^\n]:::MLL)[ \t]+(\d+(?:\.\d*)?)[ \t]+(([A-Za-z0-9_]+)[ \t]*:[ \t]*([^\r\n]*))(?=\n|\Z))?")
+# key and colon follow its seconds, group 1 holds the seconds and the match ends where the key
+# starts; the rest of the line (key and payload, the record's cache key) is a well-formed record
+# unless it holds a CR or another token, and _TAIL splits it. _mll_line reads such a line the same
+# way. Otherwise group 1 is None: a dirty line, read by _mll_line.
+_MLL_HEAD = re.compile(rb":::MLL(?:(?<![^\n]:::MLL)[ \t]+(\d+(?:\.\d*)?)[ \t]+(?=[A-Za-z0-9_]+[ \t]*:))?")
+_TAIL = re.compile(rb"([A-Za-z0-9_]+)[ \t]*:[ \t]*(.*)", re.S)
 _TOKEN = b":::MLL"
+# What a record's tail (key and payload) says, shared by every log read: many logs repeat the
+# same records. Bounded; entries are immutable in use (each Event gets its own metadata dict).
+_SEEN: dict[bytes, tuple[str, Any, Any, tuple[tuple[str, str], ...]]] = {}
+_SEEN_MAX_ENTRIES = 50_000
+_SEEN_MAX_TAIL = 2_048
 
 
 def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
@@ -335,42 +341,62 @@ def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
     any other shape (prefixed, interleaved, truncated, with a CR) is decoded and read by
     _mll_line. Also sets log.lines: newlines are counted once, between records, in C.
     """
-    seen: dict[bytes, tuple[str, Any, Any, tuple[tuple[str, str], ...]]] = {}
+    seen = _SEEN
+    if len(seen) > _SEEN_MAX_ENTRIES:
+        seen.clear()
     payloads = log._payloads
     append = log.events.append
-    count = data.count
+    count, find = data.count, data.find
+    token, new_event, event = _TOKEN, _new_event, Event
+    has_cr = b"\r" in data
+    size = len(data)
     lineno, counted = 1, 0  # the line number at byte `counted`, a line start
-    done_to = -1  # end of the last dirty line read
-    n_clean = 0
-    for m in _MLL_ANY.finditer(data):
-        ts, tail, key_b, payload_b = m.groups()
-        if ts is None or _TOKEN in payload_b:
-            pos = m.start()
-            if pos < done_to:
-                continue  # another token of a dirty line already read
-            start = data.rfind(b"\n", 0, pos) + 1
-            end = data.find(b"\n", pos)
-            if end < 0:
-                end = len(data)
-            lineno += count(b"\n", counted, start)
-            counted, done_to = start, end
-            _mll_line(log, lineno, _line_text(data[start:end]))
-            continue
-        s = m.start()
-        lineno += count(b"\n", counted, s)
-        counted = s
-        n_clean += 1
-        hit = seen.get(tail)
-        if hit is None:
-            key = key_b.decode("ascii")
-            hit = (key, *_interpret(key, payload_b.decode("utf-8", "replace"), payloads))
-            seen[tail] = hit
-        key, value, meta, notes = hit
-        if notes:
-            _note_all(log, notes, lineno, lambda m=m: m.group(0).decode("utf-8", "replace"))
-        if meta is not None:
-            append(_new_event(Event, (key, value, dict(meta) if meta else {}, float(ts), lineno)))
-    log.record_lines += n_clean
+    line_end = -1  # end of the last line read; a token before it is on that line
+    n_lines = 0
+    repeats: dict[tuple[tuple[str, str], ...], int] = {}  # notes whose kinds are all noted: just counted
+    quirks = log.quirks
+    for m in _MLL_HEAD.finditer(data):
+        pos = m.start()
+        if pos < line_end:
+            continue  # another token of a dirty line already read
+        n_lines += 1
+        ts = m.group(1)
+        end = find(b"\n", pos)
+        if end < 0:
+            end = size
+        if ts is not None:
+            tail = data[m.end():end]
+            if token not in tail and not (has_cr and b"\r" in tail):
+                lineno += count(b"\n", counted, pos)
+                counted = line_end = pos
+                hit = seen.get(tail)
+                if hit is None:
+                    key_b, payload_b = _TAIL.match(tail).group(1, 2)  # type: ignore[union-attr]
+                    key = key_b.decode("ascii")
+                    hit = (key, *_interpret(key, payload_b.decode("utf-8", "replace"), payloads))
+                    if len(tail) <= _SEEN_MAX_TAIL:
+                        seen[tail] = hit
+                key, value, meta, notes = hit
+                if notes:
+                    n = repeats.get(notes)
+                    if n is not None:
+                        repeats[notes] = n + 1
+                    else:
+                        _note_all(log, notes, lineno, data[pos:end].decode("utf-8", "replace"))
+                        if all(k in quirks for k, _ in notes):
+                            repeats[notes] = 0
+                if meta is not None:
+                    append(new_event(event, (key, value, dict(meta) if meta else {}, float(ts), lineno)))
+                continue
+        start = data.rfind(b"\n", 0, pos) + 1
+        lineno += count(b"\n", counted, start)
+        counted, line_end = start, end
+        n_lines -= 1  # _mll_line counts it
+        _mll_line(log, lineno, _line_text(data[start:end]))
+    for notes, n in repeats.items():
+        for kind, _ in notes:
+            quirks[kind].count += n
+    log.record_lines += n_lines
     newlines = lineno - 1 + count(b"\n", counted)
     log.lines = newlines + (0 if data.endswith(b"\n") or not data else 1)
 
