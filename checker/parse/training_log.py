@@ -19,7 +19,10 @@ import re
 import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from collections import Counter
 from collections.abc import Iterator
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -38,6 +41,8 @@ UNPARSED = "unparsed"  # a record whose payload could not be read (truncated, ga
 PYDICT = "python-dict"  # payload written as a Python dict (single quotes, bare keys)
 STRING_NUMBER = "string-number"  # a number written as a string
 DUPLICATE = "duplicate"  # the same once-only key printed many times (many ranks)
+
+_KEY = itemgetter(0)  # Event.key, read in C
 
 ONCE_KEYS = ("run_start", "run_stop", "init_stop", "eval_result")
 
@@ -103,7 +108,7 @@ class TrainingLog:
     benchmark: str | None = None  # as the v0.5 format names it on every line
     foreign: ForeignFacts | None = None
     _first: dict[str, Event] | None = field(default=None, repr=False, compare=False)
-    _counts: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    _counts: Counter[str] | None = field(default=None, repr=False, compare=False)
     _counted: int = field(default=-1, repr=False, compare=False)
     _indexed: int = field(default=-1, repr=False, compare=False)
     _payloads: dict[str, tuple[Any, bool]] = field(default_factory=dict, repr=False, compare=False)
@@ -111,10 +116,7 @@ class TrainingLog:
     def count(self, key: str) -> int:
         """How many records carry `key`."""
         if self._counts is None or self._counted != len(self.events):
-            counts: dict[str, int] = {}
-            for e in self.events:
-                counts[e.key] = counts.get(e.key, 0) + 1
-            self._counts, self._counted = counts, len(self.events)
+            self._counts, self._counted = Counter(map(_KEY, self.events)), len(self.events)
         return self._counts.get(key, 0)
 
     def note(self, kind: str, line: int, example: str = "", detail: str = "") -> None:
@@ -128,15 +130,15 @@ class TrainingLog:
     def first(self, key: str) -> Event | None:
         """The first record with `key` (many ranks may print it; the first one counts)."""
         if self._first is None or self._indexed != len(self.events):
-            index: dict[str, Event] = {}
-            for e in self.events:
-                index.setdefault(e.key, e)
-            self._first, self._indexed = index, len(self.events)
+            backwards = self.events[::-1]  # the first record of a key is the last one a dict keeps
+            self._first, self._indexed = dict(zip(map(_KEY, backwards), backwards)), len(self.events)
         return self._first.get(key)
 
     def all(self, key: str) -> list[Event]:
         """Every record with `key`, in log order."""
-        return [e for e in self.events if e.key == key]
+        if self._counts is not None and self._counted == len(self.events) and key not in self._counts:
+            return []
+        return list(compress(self.events, map(key.__eq__, map(_KEY, self.events))))
 
 
 def _loads_lenient(payload: str) -> tuple[Any, bool]:
