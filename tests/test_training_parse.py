@@ -174,3 +174,59 @@ def test_bytes_parser_agrees_with_text_parser(data: bytes) -> None:
     assert a.format == b.format and a.lines == b.lines
     assert [(e.key, e.line, e.time_s) for e in a.events] == [(e.key, e.line, e.time_s) for e in b.events]
     assert {k: (q.line, q.count) for k, q in a.quirks.items()} == {k: (q.line, q.count) for k, q in b.quirks.items()}
+
+
+# Lines the v0.6 bytes fast path must read exactly as the per-line text reader does: well-formed
+# records (read column-wise, cached by key and payload across logs) and every dirty shape around them.
+_V06_LINES = [
+    GOOD,
+    ':::MLL 101.25 eval_accuracy: {"value": "0.75", "metadata": {"epoch_num": "3", "file": "a.py"}}',
+    ":::MLL 102 init_start: {'value': None, 'metadata': {'lineno': 7}}",
+    ':::MLL 103. cache_clear: {"value": true, "metadata": {"lineno": 1}}',
+    ":::MLL 104\tkey_only:",
+    ':::MLL 105 eval_accuracy: {"value": 0.7, "meta',
+    ":::MLL 106 k:::MLL 107 run_stop: 5",
+    "[1,0]<stdout>:" + GOOD,
+    GOOD + " " + GOOD,
+    GOOD + "\r",
+    "   " + GOOD,
+    ":::MLL bad",
+    ":::MLL 108 a b: 1",
+    ':::MLL 109 run_stop :\t{"value": null, "metadata": {"status": "success"}} ',
+    "noise \u00e9 line",
+    "",
+]
+
+
+@given(st.lists(st.sampled_from(_V06_LINES), max_size=12), st.sampled_from(["\n", "\r\n"]), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_v06_fast_path_agrees_with_text_parser(lines: list[str], eol: str, final_eol: bool) -> None:
+    from checker.parse.textio import decode
+
+    data = (eol.join(lines) + (eol if final_eol else "")).encode()
+    text = decode(data.replace(b"\r\n", b"\n").replace(b"\r", b" ")).text or ""
+    a = parse_training_log(text)
+    for b in (parse_training_log_bytes(data), parse_training_log_bytes(data)):  # the second from the record cache
+        assert (a.format, a.lines, a.record_lines) == (b.format, b.lines, b.record_lines)
+        assert [(e.key, repr(e.value), e.metadata, e.time_s, e.line) for e in a.events] == \
+            [(e.key, repr(e.value), e.metadata, e.time_s, e.line) for e in b.events]
+        assert [(k, q.line, q.count, q.example, q.detail) for k, q in a.quirks.items()] == \
+            [(k, q.line, q.count, q.example, q.detail) for k, q in b.quirks.items()]
+
+
+@given(st.lists(st.sampled_from([":::MLL ", ":::MLLOG", ":::MLPv0.5.0", ":::ML", "x", "\n", " ", ":::MLL", "LOG"]),
+                max_size=8))
+def test_detect_format_bytes_agrees_with_text(parts: list[str]) -> None:
+    from checker.parse.training_log import detect_format_bytes
+
+    text = "".join(parts)
+    assert detect_format_bytes(text.encode()) == detect_format(text)
+
+
+def test_events_index_first_count_all() -> None:
+    text = "\n".join([GOOD, GOOD.replace("100.000", "100.500"), ':::MLL 101 eval_accuracy: {"value": 0.1}', GOOD])
+    log = parse_training_log_bytes(text.encode())
+    assert log.count("run_start") == 3 and log.count("nope") == 0
+    assert log.first("run_start").line == 1 and log.first("eval_accuracy").line == 3  # type: ignore[union-attr]
+    assert [e.line for e in log.all("run_start")] == [1, 2, 4] and log.all("nope") == []
+    assert log.quirks[DUPLICATE].count == 2
