@@ -329,9 +329,12 @@ _MLL_HEAD = re.compile(rb":::MLL(?:(?<![^\n]:::MLL)[ \t]+(\d+(?:\.\d*)?)[ \t]+(?
 _TAIL = re.compile(rb"([A-Za-z0-9_]+)[ \t]*:[ \t]*(.*)", re.S)
 _TOKEN = b":::MLL"
 # What a record's tail (key and payload) says, shared by every log read: many logs repeat the
-# same records. Bounded; entries are immutable in use (each Event gets its own metadata dict).
+# same records. Entries are immutable in use (each Event gets its own metadata dict). Kept
+# between logs only while small: over _SEEN_MAX_BYTES of tails (the whole v0.6 corpus holds
+# ~0.45 MB) it is emptied when a log is done; a tail over _SEEN_MAX_TAIL bytes is not kept.
 _SEEN: dict[bytes, tuple[str, Any, Any, tuple[tuple[str, str], ...]]] = {}
-_SEEN_MAX_ENTRIES = 50_000
+_SEEN_SIZE = [0]  # bytes of tails in _SEEN
+_SEEN_MAX_BYTES = 4 << 20
 _SEEN_MAX_TAIL = 2_048
 
 
@@ -344,8 +347,7 @@ def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
     _mll_line. Also sets log.lines: newlines are counted once, between records, in C.
     """
     seen = _SEEN
-    if len(seen) > _SEEN_MAX_ENTRIES:
-        seen.clear()
+    added = 0
     payloads = log._payloads
     append = log.events.append
     count, find = data.count, data.find
@@ -378,6 +380,7 @@ def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
                     hit = (key, *_interpret(key, payload_b.decode("utf-8", "replace"), payloads))
                     if len(tail) <= _SEEN_MAX_TAIL:
                         seen[tail] = hit
+                        added += len(tail)
                 key, value, meta, notes = hit
                 if notes:
                     n = repeats.get(notes)
@@ -399,6 +402,10 @@ def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
         for kind, _ in notes:
             quirks[kind].count += n
     log.record_lines += n_lines
+    _SEEN_SIZE[0] += added
+    if _SEEN_SIZE[0] > _SEEN_MAX_BYTES:
+        seen.clear()
+        _SEEN_SIZE[0] = 0
     newlines = lineno - 1 + count(b"\n", counted)
     log.lines = newlines + (0 if data.endswith(b"\n") or not data else 1)
 
