@@ -147,3 +147,29 @@ def test_the_record_parser_accepts_no_byte_it_should_not(tmp_path: Path) -> None
             assert b"".join(bytes.fromhex(o["data"]) for o in objs) == ent.payload.tobytes()
             assert all(isinstance(o["seq_id"], int) for o in objs)
     assert accepted > 0  # digit and hex-digit changes stay valid
+
+
+def test_threaded_scan_agrees_with_the_sequential_one(tmp_path: Path) -> None:
+    """Blocks parsed on two threads are consumed in file order: first occurrence, counts, problems,
+    truncation and the hash are those of the one-thread scan, whatever the block size."""
+    rng = np.random.default_rng(5)
+    entries = [(i, int(rng.integers(-3, 90)), struct.pack("<i", int(rng.integers(0, 1000)))) for i in range(3000)]
+    good = _layout(entries)
+    ragged = _layout([(s, q, p * int(rng.integers(0, 3))) for s, q, p in entries], "\r\n")
+    junk = good.replace(b"},\n{", b"}, oops\n{", 7)
+    raw = good + b""
+    trunc = raw[:4096] + b"\n\n...\n\n" + raw[-4096:]
+    for name, data in {"good": good, "ragged": ragged, "junk": junk, "trunc": trunc}.items():
+        log = tmp_path / f"{name}.json"
+        log.write_bytes(data)
+        for block in (211, 4096, 1 << 20):
+            one, f1 = scan_log(log, 80, want_hash=True, block_bytes=block, threads=1)
+            two, f2 = scan_log(log, 80, want_hash=True, block_bytes=block, threads=2)
+            assert one.to_dict() == two.to_dict(), (name, block)
+            assert f1 is not None and f2 is not None
+            assert f1.qsl.tolist() == f2.qsl.tolist() and f1.offsets.tolist() == f2.offsets.tolist()
+            assert f1.payload.tobytes() == f2.payload.tobytes()
+    want = _independent([(q, p) for _, q, p in entries], 80)
+    scan, first = scan_log(tmp_path / "good.json", 80, block_bytes=977, threads=2)
+    assert first is not None and scan.sha256 is None and scan.problems == []  # negative indices: slow blocks
+    assert {int(q): first.get(i) for i, q in enumerate(first.qsl)} == want
