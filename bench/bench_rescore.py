@@ -1,12 +1,19 @@
 """Re-scoring speed and memory: the streaming reader vs the straightforward approach, same logs, one run.
 
-    python bench/bench_rescore.py [--big-mb 2048] [--cmp-mb 128] [--repeat 3] [--dir DIR]
+    python bench/bench_rescore.py [--big-mb 2048] [--cmp-mb 128] [--coco-mb 64] [--repeat 3] [--dir DIR]
 
-Generates ImageNet-style accuracy logs in LoadGen's exact layout (4-byte int32 payloads, samples
-repeated as in a long accuracy run): the worst case for the reader, since entries are smallest.
-- throughput: on the --cmp-mb log, `json.load` + a per-entry `np.frombuffer(bytes.fromhex(...))` loop
-  with first-occurrence de-duplication and top-1 (what accuracy-imagenet.py does) vs
-  scan_log + score_top1; ratio printed.
+Generates accuracy logs in LoadGen's exact layout. Each ratio is the median of interleaved pairs
+(straightforward, then streaming, on the same warm file), printed separately:
+- ImageNet (--cmp-mb): 4-byte int32 payloads, samples repeated as in a long accuracy run: the worst
+  case for the reader, since entries are smallest. `json.load` + a per-entry
+  `np.frombuffer(bytes.fromhex(...))` loop with first-occurrence de-duplication and top-1, line for
+  line as accuracy-imagenet.py does it, vs scan_log + score_top1.
+- COCO-like (--coco-mb, 0 to skip): 5000 samples, each logged once, payloads of 1-200 float32
+  7-tuples (ragged). Reader only on both sides, no scoring: `json.load` + per-entry de-duplication and
+  `np.frombuffer(bytes.fromhex(...), np.float32).reshape(-1, 7)` (accuracy-coco.py's decode, before
+  its per-box Python loop) vs scan_log + the same reshape per sample.
+The streaming reader parses blocks on two threads for logs over 32 MiB, so its ratio depends on
+the second core being idle.
 - memory: the --big-mb log (2 GB by default) scanned and scored in a child process; its peak RSS printed.
 """
 
@@ -22,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,21 +71,98 @@ def labels_file(path: Path) -> Path:
 
 
 def straightforward(log: Path, val_map: Path) -> float:
-    """The reference scripts' way: json.load the whole file, decode entry by entry."""
-    labels = [int(line.split()[1]) for line in val_map.read_text().splitlines()]
+    """accuracy-imagenet.py's way (with --dtype int32): json.load the whole file, decode entry by entry."""
+    with log.open() as f:
+        results = json.load(f)
+    imagenet = []
+    with val_map.open() as f:
+        for line in f:
+            cols = line.strip().split()
+            imagenet.append((cols[0], int(cols[1])))
+    seen: set[int] = set()
+    good = 0
+    for j in results:
+        idx = j["qsl_idx"]
+        if idx in seen:  # de-dupe in case loadgen sends the same image multiple times
+            continue
+        seen.add(idx)
+        _img, label = imagenet[idx]
+        data = np.frombuffer(bytes.fromhex(j["data"]), np.int32)
+        found = data[0]
+        if label == found:
+            good += 1
+    return 100.0 * good / len(seen)
+
+
+COCO_SAMPLES = 5000
+
+
+def generate_coco(path: Path, megabytes: int, seed: int = 3) -> int:
+    """A COCO-like log of about `megabytes` MB: every sample once (repeated rounds if more is asked)."""
+    rng = np.random.default_rng(seed)
+    target = megabytes * 1024 * 1024
+    written, seq = 0, 0
+    with path.open("w", encoding="ascii") as f:
+        f.write("[\n")
+        while written < target:
+            parts = []
+            for i in rng.permutation(COCO_SAMPLES)[:1000]:
+                boxes = rng.random((int(rng.integers(1, 201)), 7), dtype=np.float32)
+                parts.append(f'{{ "seq_id" : {seq}, "qsl_idx" : {i}, "data" : "{boxes.tobytes().hex().upper()}" }}')
+                seq += 1
+            body = ",\n".join(parts)
+            f.write((",\n" if written else "") + body)
+            written += len(body) + 2
+        f.write("\n]\n")
+    return seq
+
+
+def straightforward_coco(log: Path) -> int:
     with log.open() as f:
         results = json.load(f)
     seen: set[int] = set()
-    good = 0
+    boxes = 0
     for j in results:
         idx = j["qsl_idx"]
         if idx in seen:
             continue
         seen.add(idx)
-        data = np.frombuffer(bytes.fromhex(j["data"]), np.int32)
-        if labels[idx] == int(data[0]):
-            good += 1
-    return 100.0 * good / len(seen)
+        data = np.frombuffer(bytes.fromhex(j["data"]), np.float32).reshape(-1, 7)
+        boxes += len(data)
+    return boxes
+
+
+def streaming_coco(log: Path) -> int:
+    from checker.rescore.logscan import scan_log
+
+    _, first = scan_log(log, COCO_SAMPLES)
+    assert first is not None
+    f32 = first.payload.view(np.float32)
+    return sum(len(f32[a // 4:b // 4].reshape(-1, 7)) for a, b in zip(first.offsets[:-1].tolist(), first.offsets[1:].tolist()))
+
+
+def pairs(base: Any, fast: Any, repeat: int) -> tuple[list[float], list[float], list[float], Any]:
+    """Interleaved (straightforward, streaming) timings; both must return the same value."""
+    base_t, fast_t, ratios = [], [], []
+    v_fast = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        v_base = base()
+        base_t.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        v_fast = fast()
+        fast_t.append(time.perf_counter() - t)
+        assert abs(v_base - v_fast) < 1e-9, (v_base, v_fast)
+        ratios.append(base_t[-1] / fast_t[-1])
+    return base_t, fast_t, ratios, v_fast
+
+
+def report(size: float, base_t: list[float], fast_t: list[float], ratios: list[float], what: str) -> None:
+    t_base, t_fast = statistics.median(base_t), statistics.median(fast_t)
+    print(f"  straightforward ({what}): {t_base:.2f} s  ({size / t_base:.0f} MB/s)")
+    print(f"  streaming (mlcheck scan_log{' + score_top1' if 'top-1' in what else ''}): "
+          f"{t_fast:.2f} s  ({size / t_fast:.0f} MB/s)")
+    print(f"  ratio: {statistics.median(ratios):.1f}x median (pairs: {', '.join(f'{r:.1f}' for r in ratios)})")
 
 
 def streaming(log: Path, val_map: Path) -> float:
@@ -93,6 +178,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--big-mb", type=int, default=2048)
     ap.add_argument("--cmp-mb", type=int, default=128)
+    ap.add_argument("--coco-mb", type=int, default=64, help="COCO-like log size; 0 skips it")
     ap.add_argument("--dir", type=Path, default=None)
     ap.add_argument("--repeat", type=int, default=3, help="interleaved timing pairs on the throughput log")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -116,22 +202,21 @@ def main() -> None:
     import checker.rescore.logscan  # noqa: F401
 
     # interleaved pairs on the same log; the shared cores' load moves both sides of a pair alike
-    base_t, fast_t, ratios = [], [], []
-    for _ in range(a.repeat):
-        t = time.perf_counter()
-        v_base = straightforward(cmp_log, val_map)
-        base_t.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        v_fast = streaming(cmp_log, val_map)
-        fast_t.append(time.perf_counter() - t)
-        assert abs(v_base - v_fast) < 1e-9, (v_base, v_fast)
-        ratios.append(base_t[-1] / fast_t[-1])
-    t_base, t_fast = statistics.median(base_t), statistics.median(fast_t)
-    print(f"throughput log: {size:.0f} MB, {n} entries, top-1 {v_fast:.3f}% (both agree); medians of {a.repeat}")
-    print(f"  straightforward (json.load + per-entry decode): {t_base:.2f} s  ({size / t_base:.0f} MB/s)")
-    print(f"  streaming (mlcheck scan_log + score_top1):       {t_fast:.2f} s  ({size / t_fast:.0f} MB/s)")
-    print(f"  ratio: {statistics.median(ratios):.1f}x (pairs: {', '.join(f'{r:.1f}' for r in ratios)})")
+    base_t, fast_t, ratios, v_fast = pairs(lambda: straightforward(cmp_log, val_map),
+                                           lambda: streaming(cmp_log, val_map), a.repeat)
+    print(f"ImageNet log: {size:.0f} MB, {n} entries, top-1 {v_fast:.3f}% (both agree); medians of {a.repeat}")
+    report(size, base_t, fast_t, ratios, "json.load + per-entry decode + top-1")
     cmp_log.unlink()
+    if a.coco_mb > 0:
+        coco = tmp / "coco.json"
+        n = generate_coco(coco, a.coco_mb)
+        size = coco.stat().st_size / 1e6
+        base_t, fast_t, ratios, boxes = pairs(lambda: straightforward_coco(coco), lambda: streaming_coco(coco),
+                                              a.repeat)
+        print(f"COCO-like log: {size:.0f} MB, {n} entries, {boxes} boxes of the first entries (both agree); "
+              f"medians of {a.repeat}")
+        report(size, base_t, fast_t, ratios, "json.load + per-entry decode, no scoring")
+        coco.unlink()
     big = tmp / "big.json"
     n = generate(big, a.big_mb, seed=2)
     size = big.stat().st_size / 1e6
