@@ -52,7 +52,22 @@ _V05 = re.compile(
 )
 _BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)(\s*:)")
 _BARE_WORD = re.compile(r"(:\s*)([A-Za-z_][A-Za-z0-9_./<>-]*)(\s*[,}])")
-_decode = json.JSONDecoder().decode
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # the C scanner JSONDecoder.decode drives, without its Python wrapping
+_JSON_SPACE = " \t\n\r"
+
+
+def _decode(s: str) -> Any:
+    """json.JSONDecoder().decode(s): one JSON value, JSON whitespace around it; ValueError otherwise."""
+    idx = len(s) - len(s.lstrip(_JSON_SPACE)) if s[:1] in _JSON_SPACE else 0
+    try:
+        obj, end = _scan(s, idx)
+    except StopIteration:
+        raise ValueError("Expecting value") from None
+    if end != len(s) and s[end:].strip(_JSON_SPACE):
+        raise ValueError("Extra data")
+    return obj
+
+
 _BAD = object()  # marks a payload that could not be decoded
 _JSON_WORDS = re.compile(r"\b(null|true|false)\b")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -326,7 +341,7 @@ def _mll_line(log: TrainingLog, i: int, line: str) -> None:
 # record unless it holds a CR or another token, and _TAIL splits it; _mll_line reads such a line
 # the same way. Otherwise group 1 is None: a dirty line, read by _mll_line.
 _MLL_REC = re.compile(rb":::MLL(?:(?<![^\n]:::MLL)[ \t]+(\d+(?:\.\d*)?)[ \t]+([A-Za-z0-9_]+[ \t]*:.*))?")
-_TAIL = re.compile(rb"([A-Za-z0-9_]+)[ \t]*:[ \t]*(.*)", re.S)
+_TAIL = re.compile(rb"([A-Za-z0-9_]+)[ \t]*:[ \t]*(.*)", re.DOTALL)
 _TOKEN = b":::MLL"
 # What a record's tail (key and payload) says, shared by every log read: many logs repeat the
 # same records. Entries are immutable in use (each Event gets its own metadata dict). Kept
@@ -351,7 +366,7 @@ def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
     payloads = log._payloads
     append = log.events.append
     count, find = data.count, data.find
-    token, new_event, event = _TOKEN, _new_event, Event
+    token, new_event, event, to_float, copy = _TOKEN, _new_event, Event, float, dict
     has_cr = b"\r" in data
     size = len(data)
     lineno, counted = 1, 0  # the line number at byte `counted`, a line start
@@ -386,7 +401,7 @@ def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
                     if all(k in quirks for k, _ in notes):
                         repeats[notes] = 0
             if meta is not None:
-                append(new_event(event, (key, value, dict(meta) if meta else {}, float(ts), lineno)))
+                append(new_event(event, (key, value, copy(meta) if meta else {}, to_float(ts), lineno)))
             continue
         end = find(b"\n", pos)
         if end < 0:
