@@ -173,3 +173,31 @@ def test_threaded_scan_agrees_with_the_sequential_one(tmp_path: Path) -> None:
     scan, first = scan_log(tmp_path / "good.json", 80, block_bytes=977, threads=2)
     assert first is not None and scan.sha256 is None and scan.problems == []  # negative indices: slow blocks
     assert {int(q): first.get(i) for i, q in enumerate(first.qsl)} == want
+
+
+def test_long_ragged_payloads_decode_like_bytes_fromhex(tmp_path: Path) -> None:
+    """COCO-sized payloads (hundreds of hex characters, ragged) take the per-entry decode; odd and
+    non-hex payloads are bad there as in the gather."""
+    rng = np.random.default_rng(9)
+    entries = [(i, int(rng.integers(0, 40)), rng.bytes(28 * int(rng.integers(1, 60)))) for i in range(400)]
+    text = _layout(entries)
+    body = text.replace(b'"data" : "', b'"data" : "ZZ', 1)  # the first entry's payload is not hex
+    pos = body.index(b'" }', body.index(b'"data" : "', 5000))
+    body = body[:pos] + b"A" + body[pos:]  # one odd-length payload
+    log = tmp_path / "long.json"
+    log.write_bytes(body)
+    objs = json.loads(body)
+    first: dict[int, bytes] = {}
+    badn = 0
+    for o in objs:
+        d = o["data"]
+        ok = len(d) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in d)
+        badn += not ok
+        if o["qsl_idx"] not in first:
+            first[o["qsl_idx"]] = bytes.fromhex(d) if ok else b""
+    assert badn == 2
+    for block in (4096, 1 << 20):
+        for threads in (1, 2):
+            scan, got = scan_log(log, 40, block_bytes=block, threads=threads)
+            assert got is not None and scan.problems == [] and scan.bad_payloads == 2
+            assert {int(q): got.get(i) for i, q in enumerate(got.qsl)} == first

@@ -11,6 +11,7 @@ bounded by the data set, not by the log.
 
 from __future__ import annotations
 
+import binascii
 import ctypes
 import hashlib
 import json
@@ -146,6 +147,26 @@ def _digits_exact(padded: U8, start: I64, end: I64) -> I64:
     return vals
 
 
+_LONG_HEX = 256  # mean hex characters per entry from which one C call per entry beats the gather
+
+
+def _hex_long(padded: U8, starts: I64, lens: I64) -> tuple[I64, U8, npt.NDArray[np.bool_]]:
+    """Long ragged payloads (COCO boxes): binascii per entry, strict like the nibble table (no
+    whitespace, even length); the per-character gather costs 8 index bytes per hex character."""
+    mv = memoryview(padded)
+    chunks: list[bytes] = []
+    bad = np.zeros(len(starts), bool)
+    for i, (s, ln) in enumerate(zip(starts.tolist(), lens.tolist())):
+        try:
+            chunks.append(binascii.a2b_hex(mv[s:s + ln]))
+        except binascii.Error:
+            chunks.append(b"")
+            bad[i] = True
+    off = np.zeros(len(starts) + 1, np.int64)
+    np.cumsum(np.where(bad, 0, lens // 2), out=off[1:])
+    return off, np.frombuffer(b"".join(chunks), np.uint8), bad
+
+
 def _hex(padded: U8, starts: I64, lens: I64) -> tuple[I64, U8, npt.NDArray[np.bool_]]:
     """Decode hex payloads at [start, start+len): (byte offsets, bytes, bad entries)."""
     n = len(starts)
@@ -164,6 +185,8 @@ def _hex(padded: U8, starts: I64, lens: I64) -> tuple[I64, U8, npt.NDArray[np.bo
         flat = pay[~bad].reshape(-1) if bad.any() else pay.reshape(-1)
         return off, flat, bad
     total = int(lens.sum())
+    if total >= _LONG_HEX * n:
+        return _hex_long(padded, starts, lens)
     hex_off = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lens, out=hex_off[1:])
     pos = np.arange(total, dtype=np.int64) + np.repeat(starts - hex_off[:-1], lens)
@@ -929,9 +952,7 @@ def scan_log(path: Path, samples: int, keep: bool = True, want_hash: bool = Fals
             lens_sorted = lens[order]
             new_off = np.zeros(len(q) + 1, np.int64)
             np.cumsum(lens_sorted, out=new_off[1:])
-            pos = np.arange(int(new_off[-1]), dtype=np.int64) + np.repeat(starts[:-1][order] - new_off[:-1],
-                                                                         lens_sorted)
-            pay = pay[pos]
+            pay = _gather(pay, starts[:-1][order], lens_sorted, new_off)
             q = q[order]
             starts = new_off
         firsts = FirstPayloads(q, starts, pay)
@@ -972,6 +993,15 @@ def _digest(ent: Entries, samples: int) -> _Digest:
                    idx[first[q] == idx])
 
 
+def _gather(payload: U8, starts: I64, lens: I64, out_off: I64) -> U8:
+    """payload[starts[i]:starts[i] + lens[i]] for every i, concatenated (out_off: their cumulative lengths)."""
+    if len(lens) and int(out_off[-1]) >= 64 * len(lens):  # long payloads: a slice per entry beats 8 index bytes per byte
+        return np.concatenate([payload[a:a + ln] for a, ln in zip(starts.tolist(), lens.tolist())])
+    pos = np.arange(int(out_off[-1]), dtype=np.int64) + np.repeat(starts - out_off[:-1], lens)
+    out: U8 = payload[pos]
+    return out
+
+
 def _consume(scan: LogScan, ent: Entries, dig: _Digest, seen: npt.NDArray[np.bool_], keep: bool,
              kept_q: list[I64], kept_off: list[I64], kept_pay: list[U8], lengths: dict[int, int]) -> None:
     """Fold one block into the scan; blocks come in file order (an earlier block's sample wins)."""
@@ -996,11 +1026,14 @@ def _consume(scan: LogScan, ent: Entries, dig: _Digest, seen: npt.NDArray[np.boo
         kept_q.append(ent.qsl[fresh])
         kept_off.append(np.arange(len(fresh) + 1, dtype=np.int64) * width)
         kept_pay.append(ent.payload.reshape(n, width)[fresh].reshape(-1))
+    elif keep and len(fresh) == n:  # every entry new (a log of each sample once): the block's payload as is
+        kept_q.append(ent.qsl)
+        kept_off.append(ent.offsets - ent.offsets[0])
+        kept_pay.append(ent.payload[int(ent.offsets[0]):int(ent.offsets[-1])])
     elif keep and len(fresh):
         sel_lens = np.diff(ent.offsets)[fresh]
         off = np.zeros(len(fresh) + 1, np.int64)
         np.cumsum(sel_lens, out=off[1:])
-        pos = np.arange(int(off[-1]), dtype=np.int64) + np.repeat(ent.offsets[fresh] - off[:-1], sel_lens)
         kept_q.append(ent.qsl[fresh])
         kept_off.append(off)
-        kept_pay.append(ent.payload[pos])
+        kept_pay.append(_gather(ent.payload, ent.offsets[fresh], sel_lens, off))
