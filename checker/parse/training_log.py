@@ -273,35 +273,6 @@ def _iter_token_lines(text: str, token: str) -> Iterator[tuple[int, str]]:
         pos = text.find(token, end)
 
 
-def _token_lines_bytes(data: bytes, token: bytes) -> Iterator[tuple[int, int, int]]:
-    """(1-based line number, start, end) of each line of `data` holding `token`, once per line, in order.
-
-    A line ends at LF only. Tokens are found in C (bytes.find), and line numbers counted
-    between them in C (bytes.count), never line by line.
-    """
-    pos = data.find(token)
-    line_no, counted_to = 1, 0
-    while pos >= 0:
-        start = data.rfind(b"\n", 0, pos) + 1
-        end = data.find(b"\n", pos)
-        if end < 0:
-            end = len(data)
-        line_no += data.count(b"\n", counted_to, start)
-        counted_to = start
-        yield line_no, start, end
-        pos = data.find(token, end)
-
-
-def _iter_token_lines_bytes(data: bytes, token: bytes) -> Iterator[tuple[int, str]]:
-    """The bytes twin of _iter_token_lines: only the lines holding `token` are decoded (logs are mostly noise).
-
-    A line ends at LF only; a CR before it is dropped and a lone CR inside reads as a space,
-    as read_log does for text.
-    """
-    for line_no, start, end in _token_lines_bytes(data, token):
-        yield line_no, _line_text(data[start:end])
-
-
 def _line_text(raw: bytes) -> str:
     """One line's bytes as read_log gives its text: a CR before the LF dropped, a lone CR a space."""
     if b"\r" in raw:
