@@ -33,7 +33,11 @@ def render_text(report: Report, width: int | None = None, color: bool | None = N
     buf = io.StringIO()
     if color is None:
         color = bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR")
-    console = Console(file=buf, width=width or 140, force_terminal=color, no_color=not color,
+    if width is None:
+        # wide enough that result ids (folder paths) are not folded mid-name
+        longest = max((len(r.id) for r in report.results), default=0)
+        width = max(140, longest + 95)
+    console = Console(file=buf, width=width, force_terminal=color, no_color=not color,
                       highlight=False, soft_wrap=False)
     console.print(f"[bold]mlcheck[/] {report.suite} {report.round} — {escape(report.root)}")
     if report.results:
@@ -63,8 +67,8 @@ def render_text(report: Report, width: int | None = None, color: bool | None = N
         console.print(f"[bold]{escape(key) if key else 'submission'}[/]")
         for f in groups[key]:
             where = f.path + (f":{f.line}" if f.line else "")
-            console.print(f"  [{STYLE[f.severity]}]{LABEL[f.severity]:7}[/] {f.rule:34} "
-                          f"{escape(f.message)}  [dim]{escape(where)}[/]")
+            console.print(f"  [{STYLE[f.severity]}]{LABEL[f.severity]:7}[/] {f.rule:34} {escape(f.message)}")
+            console.print(f"  {'':7} {'':34} [dim]at {escape(where)}[/]")
     s = report.summary
     console.print()
     line = (f"{s['results']} results: {s['valid']} valid, {s['invalid']} invalid; "
