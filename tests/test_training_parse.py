@@ -8,8 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checker.parse.training_log import (
-    DUPLICATE, INTERLEAVED, PREFIX, PYDICT, STRING_NUMBER, UNPARSED, detect_format, parse_training_log,
-    parse_training_log_bytes, read_log,
+    DUPLICATE,
+    INTERLEAVED,
+    PREFIX,
+    PYDICT,
+    STRING_NUMBER,
+    UNPARSED,
+    detect_format,
+    parse_training_log,
+    parse_training_log_bytes,
+    read_log,
 )
 from checker.training.scoring import convergence, normalise_accuracy, olympic_score, run_time
 

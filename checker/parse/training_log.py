@@ -17,10 +17,10 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import compress
 from operator import itemgetter
 from pathlib import Path
@@ -485,13 +485,13 @@ def _parse_v05(log: TrainingLog, lines: list[str]) -> None:
 _FOREIGN_LINE = re.compile(r"\[(\d\d)/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)\]")
 _FOREIGN_BENCH = re.compile(r"MLPerf:\s*([A-Za-z0-9_-]+)\s*\[")
 _TOTAL = re.compile(r"total[ _]run[ _]?time\s*[:=]?\s*([0-9.]+)\s*(minutes|minute|mins|min|seconds|secs|sec|s|hours|h)?",
-                    re.I)
-_ACC = re.compile(r"(?:eval_)?accuracy\b[^0-9\n]*([0-9]+(?:\.[0-9]+)?)\s*(%?)", re.I)
+                    re.IGNORECASE)
+_ACC = re.compile(r"(?:eval_)?accuracy\b[^0-9\n]*([0-9]+(?:\.[0-9]+)?)\s*(%?)", re.IGNORECASE)
 
 
 def _foreign_time(m: re.Match[str]) -> float:
     mo, d, y, hh, mm, ss = (int(x) for x in m.groups())
-    return datetime(2000 + y, mo, d, hh, mm, ss, tzinfo=timezone.utc).timestamp()
+    return datetime(2000 + y, mo, d, hh, mm, ss, tzinfo=UTC).timestamp()
 
 
 def _parse_foreign(log: TrainingLog, lines: list[str]) -> None:
