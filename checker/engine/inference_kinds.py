@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import sys
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 import jsonschema
@@ -24,7 +22,7 @@ from ..inference_facts import (
     TreeFacts,
 )
 from ..parse.loadgen import to_number
-from ..resources import data_dir
+from ..resources import load_schema
 from .core import Hit, Registry
 from .ruleset import Rule, Ruleset
 
@@ -103,12 +101,6 @@ def unreadable_paths(t: TreeFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
 
 # ---------------------------------------------------------------- system scope
 
-@lru_cache(maxsize=8)
-def _schema(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((data_dir("schemas") / name).read_text(encoding="utf-8"))
-    return loaded
-
-
 @kind("system_json", "system")
 def system_json(s: SystemFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
     """The system description is a readable JSON object."""
@@ -121,7 +113,7 @@ def system_schema(s: SystemFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
     """Required fields and their types, from the round's system-description schema."""
     if s.rel is None or s.data is None:
         return
-    schema = _schema(rule.params["schema"])
+    schema = load_schema(rule.params["schema"])
     validator = jsonschema.Draft202012Validator(schema)
     for err in sorted(validator.iter_errors(s.data), key=lambda e: (list(e.absolute_path), e.message)):
         if err.validator == "additionalProperties":
@@ -143,7 +135,7 @@ def system_unknown_fields(s: SystemFacts, rule: Rule, rs: Ruleset) -> Iterator[H
     """Fields the round's schema does not know (often misspellings)."""
     if s.rel is None or s.data is None:
         return
-    known = list(_schema(rule.params["schema"]).get("properties", {}))
+    known = list(load_schema(rule.params["schema"]).get("properties", {}))
     for f in sorted(s.data):
         if f not in known:
             close = difflib.get_close_matches(f, known, n=1, cutoff=0.75)

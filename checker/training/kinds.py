@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 import jsonschema
@@ -14,7 +12,7 @@ import jsonschema
 from ..engine.core import Hit, Registry
 from ..engine.ruleset import Rule, Ruleset
 from ..parse.training_log import FORMAT_EMPTY, FORMAT_FOREIGN, TrainingLog
-from ..resources import data_dir
+from ..resources import load_schema
 from .facts import (
     EntryFacts,
     RunFacts,
@@ -72,12 +70,6 @@ def submission_json(s: SubmitterFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]
 
 # ---------------------------------------------------------------- system scope
 
-@lru_cache(maxsize=8)
-def _schema(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((data_dir("schemas") / name).read_text(encoding="utf-8"))
-    return loaded
-
-
 @kind("system_present", "system")
 def system_present(s: SystemFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
     """Every results/<system> folder has a system description."""
@@ -97,7 +89,7 @@ def system_schema(s: SystemFacts, rule: Rule, rs: Ruleset) -> Iterator[Hit]:
     """Required fields, their types, and unknown (often misspelled) fields, per the round's schema."""
     if s.rel is None or s.data is None or not s.schema:
         return
-    schema = _schema(s.schema)
+    schema = load_schema(s.schema)
     validator = jsonschema.Draft202012Validator(schema)
     missing: list[str] = []
     for err in sorted(validator.iter_errors(s.data), key=lambda e: (list(e.absolute_path), e.message)):
