@@ -8,10 +8,13 @@ Generates accuracy logs in LoadGen's exact layout. Each ratio is the median of i
   case for the reader, since entries are smallest. `json.load` + a per-entry
   `np.frombuffer(bytes.fromhex(...))` loop with first-occurrence de-duplication and top-1, line for
   line as accuracy-imagenet.py does it, vs scan_log + score_top1.
-- COCO-like (--coco-mb, 0 to skip): 5000 samples, each logged once, payloads of 1-200 float32
-  7-tuples (ragged). Reader only on both sides, no scoring: `json.load` + per-entry de-duplication and
-  `np.frombuffer(bytes.fromhex(...), np.float32).reshape(-1, 7)` (accuracy-coco.py's decode, before
-  its per-box Python loop) vs scan_log + the same reshape per sample.
+- COCO-like (--coco-mb, 0 to skip): 5000 samples in rounds of 1000, payloads of 1-200 float32
+  7-tuples (ragged), image_idx = qsl_idx, classes 1..80. Up to the detections handed to COCO.loadRes
+  (no COCOeval) on both sides: accuracy-coco.py with --use-inv-map line for line (`json.load`,
+  first-occurrence de-duplication, `np.frombuffer(bytes.fromhex(...))`, then per box: scale by the
+  image size, inverse class map, a detection dict appended), against a generated 5000-image size table,
+  vs scan_log + coco.detections (what score_coco builds). The bench checks, untimed, that both give
+  the same detections (count, image and category ids exactly, boxes and scores within float32).
 The streaming reader parses blocks on two threads for logs over 32 MiB, so its ratio depends on
 the second core being idle.
 - memory: the --big-mb log (2 GB by default) scanned and scored in a child process; its peak RSS printed.
@@ -95,10 +98,13 @@ def straightforward(log: Path, val_map: Path) -> float:
 
 
 COCO_SAMPLES = 5000
+# COCO's 80 category ids (1..90 with gaps); payload classes are 1..80, mapped through the inverse map
+COCO_CAT_IDS = [i for i in range(1, 91) if i not in (12, 26, 29, 30, 45, 66, 68, 69, 71, 83)]
 
 
 def generate_coco(path: Path, megabytes: int, seed: int = 3) -> int:
-    """A COCO-like log of about `megabytes` MB: every sample once (repeated rounds if more is asked)."""
+    """A COCO-like log of about `megabytes` MB: rounds of 1000 random samples until the size is reached,
+    payloads `[image_idx, ymin, xmin, ymax, xmax, score, class]` with image_idx = qsl_idx."""
     rng = np.random.default_rng(seed)
     target = megabytes * 1024 * 1024
     written, seq = 0, 0
@@ -108,6 +114,8 @@ def generate_coco(path: Path, megabytes: int, seed: int = 3) -> int:
             parts = []
             for i in rng.permutation(COCO_SAMPLES)[:1000]:
                 boxes = rng.random((int(rng.integers(1, 201)), 7), dtype=np.float32)
+                boxes[:, 0] = i
+                boxes[:, 6] = rng.integers(1, len(COCO_CAT_IDS) + 1, len(boxes))
                 parts.append(f'{{ "seq_id" : {seq}, "qsl_idx" : {i}, "data" : "{boxes.tobytes().hex().upper()}" }}')
                 seq += 1
             body = ",\n".join(parts)
@@ -117,34 +125,98 @@ def generate_coco(path: Path, megabytes: int, seed: int = 3) -> int:
     return seq
 
 
-def straightforward_coco(log: Path) -> int:
-    with log.open() as f:
+def coco_images(seed: int = 4) -> list[dict[str, Any]]:
+    """A small image table standing in for instances_val2017.json's images (ids increase with the index)."""
+    rng = np.random.default_rng(seed)
+    ids = np.sort(rng.choice(600_000, COCO_SAMPLES, replace=False)).tolist()
+    hw = rng.integers(200, 641, (COCO_SAMPLES, 2)).tolist()
+    return [{"id": i, "height": h, "width": w, "file_name": f"{i:012d}.jpg"} for i, (h, w) in zip(ids, hw)]
+
+
+def straightforward_coco(log: Path, image_map: list[dict[str, Any]], coco_dir: str = "coco") -> list[dict[str, Any]]:
+    """accuracy-coco.py (with --use-inv-map) line for line, up to the detections it hands to COCO.loadRes."""
+    inv_map = [0] + COCO_CAT_IDS  # First label in inv_map is not used
+    with open(log, "r") as f:
         results = json.load(f)
-    seen: set[int] = set()
-    boxes = 0
+    detections = []
+    image_ids = set()
+    seen = set()
+    no_results = 0
     for j in results:
         idx = j["qsl_idx"]
+        # de-dupe in case loadgen sends the same image multiple times
         if idx in seen:
             continue
         seen.add(idx)
-        data = np.frombuffer(bytes.fromhex(j["data"]), np.float32).reshape(-1, 7)
-        boxes += len(data)
-    return boxes
+        data = np.frombuffer(bytes.fromhex(j["data"]), np.float32)
+        if len(data) < 7:
+            image = image_map[idx]
+            image_ids.add(image["id"])
+            no_results += 1
+            continue
+        for i in range(0, len(data), 7):
+            image_idx, ymin, xmin, ymax, xmax, score, label = data[i:i + 7]
+            image = image_map[idx]
+            image_idx = int(image_idx)
+            if image_idx != idx:
+                print("ERROR: loadgen({}) and payload({}) disagree on image_idx".format(idx, image_idx))  # noqa: UP032
+            image_id = image["id"]
+            height, width = image["height"], image["width"]
+            ymin *= height
+            xmin *= width
+            ymax *= height
+            xmax *= width
+            loc = os.path.join(coco_dir, "val2017", image["file_name"])
+            label = int(label)
+            label = inv_map[label]
+            # pycoco wants {imageID,x1,y1,w,h,score,class}
+            detections.append({
+                "image_id": image_id,
+                "image_loc": loc,
+                "category_id": label,
+                "bbox": [float(xmin), float(ymin), float(xmax - xmin), float(ymax - ymin)],
+                "score": float(score),
+            })
+            image_ids.add(image_id)
+    return detections
 
 
-def streaming_coco(log: Path) -> int:
+def streaming_coco(log: Path, heights: np.ndarray, widths: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """scan_log + coco.detections: the rows score_coco hands to COCO.loadRes."""
+    from checker.rescore.coco import detections
     from checker.rescore.logscan import scan_log
 
     _, first = scan_log(log, COCO_SAMPLES)
     assert first is not None
-    f32 = first.payload.view(np.float32)
-    return sum(len(f32[a // 4:b // 4].reshape(-1, 7)) for a, b in zip(first.offsets[:-1].tolist(), first.offsets[1:].tolist()))
+    res, inv, mismatches = detections(first, heights, widths, ids, COCO_CAT_IDS, use_inv_map=True)
+    assert inv and mismatches == 0
+    return res
 
 
-def pairs(base: Any, fast: Any, repeat: int) -> tuple[list[float], list[float], list[float], Any]:
-    """Interleaved (straightforward, streaming) timings; both must return the same value."""
+def same_detections(base: list[dict[str, Any]], fast: np.ndarray) -> int:
+    """Both sides hold the same detections (the reference's in log order, mlcheck's by sample index;
+    compared after a stable sort on image_id, which increases with the index here); returns the count."""
+    assert len(base) == len(fast), (len(base), len(fast))
+    b = np.array([[d["image_id"], *d["bbox"], d["score"], d["category_id"]] for d in base], dtype=np.float64)
+    b = b[np.argsort(b[:, 0], kind="stable")]
+    f = fast[np.argsort(fast[:, 0], kind="stable")]
+    assert (b[:, 0] == f[:, 0]).all() and (b[:, 6] == f[:, 6]).all()
+    # the reference scales in float32 (numpy scalar * int), mlcheck in float64
+    np.testing.assert_allclose(f[:, 1:6], b[:, 1:6], rtol=2e-6, atol=1e-4)
+    return len(base)
+
+
+def _same_value(v_base: Any, v_fast: Any) -> Any:
+    assert abs(v_base - v_fast) < 1e-9, (v_base, v_fast)
+    return v_fast
+
+
+def pairs(base: Any, fast: Any, repeat: int, agree: Any = _same_value
+          ) -> tuple[list[float], list[float], list[float], Any]:
+    """Interleaved (straightforward, streaming) timings; `agree` checks both results (untimed) and
+    returns the value reported."""
     base_t, fast_t, ratios = [], [], []
-    v_fast = None
+    shown = None
     for _ in range(repeat):
         t = time.perf_counter()
         v_base = base()
@@ -152,15 +224,17 @@ def pairs(base: Any, fast: Any, repeat: int) -> tuple[list[float], list[float], 
         t = time.perf_counter()
         v_fast = fast()
         fast_t.append(time.perf_counter() - t)
-        assert abs(v_base - v_fast) < 1e-9, (v_base, v_fast)
+        shown = agree(v_base, v_fast)
+        del v_base, v_fast
         ratios.append(base_t[-1] / fast_t[-1])
-    return base_t, fast_t, ratios, v_fast
+    return base_t, fast_t, ratios, shown
 
 
 def report(size: float, base_t: list[float], fast_t: list[float], ratios: list[float], what: str) -> None:
     t_base, t_fast = statistics.median(base_t), statistics.median(fast_t)
     print(f"  straightforward ({what}): {t_base:.2f} s  ({size / t_base:.0f} MB/s)")
-    print(f"  streaming (mlcheck scan_log{' + score_top1' if 'top-1' in what else ''}): "
+    extra = " + score_top1" if "top-1" in what else " + coco.detections" if "per-box" in what else ""
+    print(f"  streaming (mlcheck scan_log{extra}): "
           f"{t_fast:.2f} s  ({size / t_fast:.0f} MB/s)")
     print(f"  ratio: {statistics.median(ratios):.1f}x median (pairs: {', '.join(f'{r:.1f}' for r in ratios)})")
 
@@ -211,11 +285,17 @@ def main() -> None:
         coco = tmp / "coco.json"
         n = generate_coco(coco, a.coco_mb)
         size = coco.stat().st_size / 1e6
-        base_t, fast_t, ratios, boxes = pairs(lambda: straightforward_coco(coco), lambda: streaming_coco(coco),
-                                              a.repeat)
-        print(f"COCO-like log: {size:.0f} MB, {n} entries, {boxes} boxes of the first entries (both agree); "
-              f"medians of {a.repeat}")
-        report(size, base_t, fast_t, ratios, "json.load + per-entry decode, no scoring")
+        images = coco_images()
+        heights = np.array([im["height"] for im in images], dtype=np.float64)
+        widths = np.array([im["width"] for im in images], dtype=np.float64)
+        ids = np.array([im["id"] for im in images], dtype=np.int64)
+        import checker.rescore.coco  # noqa: F401
+        base_t, fast_t, ratios, boxes = pairs(lambda: straightforward_coco(coco, images),
+                                              lambda: streaming_coco(coco, heights, widths, ids),
+                                              a.repeat, same_detections)
+        print(f"COCO-like log: {size:.0f} MB, {n} entries, {boxes} detections of the first entries "
+              f"(both agree within float32); medians of {a.repeat}")
+        report(size, base_t, fast_t, ratios, "json.load + accuracy-coco.py's per-box loop to the detection list")
         coco.unlink()
     big = tmp / "big.json"
     n = generate(big, a.big_mb, seed=2)

@@ -114,6 +114,32 @@ def test_coco_inverse_map_and_removed_empty_images(tmp_path: Path) -> None:
     assert coco.needs_inverse_map(np.array([1.0, 2.0, 5.0]), [1, 2, 3, 5]) is False
 
 
+
+def test_coco_detections_without_ground_truth_file_match_the_reference_loop(tmp_path: Path) -> None:
+    """coco.detections from an image-size table equals accuracy-coco.py's per-box loop (float32 math)."""
+    rng = np.random.default_rng(7)
+    heights, widths, ids = np.array([480, 640, 300]), np.array([640, 427, 500]), np.array([139, 285, 632])
+    cat_ids = [1, 2, 3, 5]
+    payloads = []
+    for q in (2, 0, 1):  # logged out of order; the duplicate of 2 at the end is ignored
+        boxes = rng.random((int(rng.integers(1, 5)), 7), dtype=np.float32)
+        boxes[:, 0], boxes[:, 6] = q, rng.integers(1, 5, len(boxes))
+        payloads.append((q, boxes.tobytes()))
+    payloads.append((2, np.ones((1, 7), np.float32).tobytes()))
+    first = _first(tmp_path, payloads, 3)
+    res, inv, mismatches = coco.detections(first, heights, widths, ids, cat_ids, use_inv_map=True)
+    assert inv and mismatches == 0
+    expect = []
+    for q, raw in sorted(payloads[:3]):
+        data = np.frombuffer(raw, np.float32)
+        for i in range(0, len(data), 7):
+            _idx, ymin, xmin, ymax, xmax, score, label = data[i:i + 7]
+            h, w = int(heights[q]), int(widths[q])
+            ymin, xmin, ymax, xmax = ymin * h, xmin * w, ymax * h, xmax * w
+            expect.append([ids[q], xmin, ymin, xmax - xmin, ymax - ymin, score, [0, *cat_ids][int(label)]])
+    np.testing.assert_allclose(res, np.array(expect, dtype=np.float64), rtol=2e-6, atol=1e-4)
+
+
 def _bleu4(hyps: list[str], refs: list[str]) -> float:
     """Corpus BLEU-4 (Papineni), written out: clipped n-gram precisions, brevity penalty."""
     match = [0] * 4

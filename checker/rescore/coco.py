@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .logscan import FirstPayloads
 from .score import CannotScore, GroundTruthError, Score
+
+F64 = npt.NDArray[np.float64]
 
 
 def load_annotations(path: Path) -> dict[str, Any]:
@@ -69,6 +72,36 @@ def needs_inverse_map(classes: np.ndarray, cat_ids: list[int]) -> bool:
     return present <= set(range(len(cat_ids) + 1)) and not present <= valid
 
 
+def detections(first: FirstPayloads, heights: npt.NDArray[Any], widths: npt.NDArray[Any], ids: npt.NDArray[Any],
+               cat_ids: list[int], use_inv_map: bool | None = None) -> tuple[F64, bool, int]:
+    """The detections COCO.loadRes takes, as the reference script builds them box by box, in one pass.
+
+    Rows `[image_id, x, y, w, h, score, category_id]` (pycocotools' numpy layout): the boxes of the
+    first payload of each sample, samples by index; `heights`, `widths`, `ids` are per entry of the
+    image list image_idx refers to (no ground-truth file needed). Returns (rows, whether the inverse class map applied, image_idx mismatches).
+    """
+    lens = np.diff(first.offsets)
+    if (lens % 28).any():
+        raise CannotScore("a payload is not a whole number of float32 7-tuples")
+    det = first.payload.view("<f4").reshape(-1, 7) if len(first.payload) else np.zeros((0, 7), np.float32)
+    owner = np.repeat(first.qsl, lens // 28)
+    if use_inv_map is None:
+        use_inv_map = needs_inverse_map(det[:, 6], cat_ids)
+    idx_mismatch = int((det[:, 0].astype(np.int64) != owner).sum())
+    d = det.astype(np.float64)
+    h, w = np.asarray(heights, np.float64)[owner], np.asarray(widths, np.float64)[owner]
+    ymin, xmin, ymax, xmax = d[:, 1] * h, d[:, 2] * w, d[:, 3] * h, d[:, 4] * w
+    label = d[:, 6].astype(np.int64)
+    if use_inv_map:
+        inv = np.array([0, *cat_ids], dtype=np.int64)
+        if len(label) and (label.min() < 0 or label.max() >= len(inv)):
+            raise CannotScore("a class id is outside the 80 COCO classes the inverse map covers")
+        label = inv[label]
+    res = np.stack([np.asarray(ids)[owner].astype(np.float64), xmin, ymin, xmax - xmin, ymax - ymin, d[:, 5],
+                    label.astype(np.float64)], axis=1)
+    return res, bool(use_inv_map), idx_mismatch
+
+
 def score_coco(first: FirstPayloads, data: dict[str, Any], use_inv_map: bool | None = None,
                remove_48_empty: bool | None = None) -> Score:
     """mAP@[.5:.95] in percent over the images the log covers; options None = decided from the log."""
@@ -81,35 +114,17 @@ def score_coco(first: FirstPayloads, data: dict[str, Any], use_inv_map: bool | N
     images = image_map(gt, remove_48_empty)
     if len(first.qsl) and int(first.qsl.max()) >= len(images):
         raise CannotScore(f"qsl_idx {int(first.qsl.max())} is beyond the {len(images)} images of the annotations")
-    lens = np.diff(first.offsets)
-    if (lens % 28).any():
-        raise CannotScore("a payload is not a whole number of float32 7-tuples")
-    det = first.payload.view("<f4").reshape(-1, 7) if len(first.payload) else np.zeros((0, 7), np.float32)
-    per = lens // 28
-    owner = np.repeat(first.qsl, per)
-    cat_ids = gt.getCatIds()
-    if use_inv_map is None:
-        use_inv_map = needs_inverse_map(det[:, 6], cat_ids)
     heights = np.array([im["height"] for im in images], dtype=np.float64)
     widths = np.array([im["width"] for im in images], dtype=np.float64)
     ids = np.array([im["id"] for im in images], dtype=np.int64)
-    idx_mismatch = int((det[:, 0].astype(np.int64) != owner).sum())
-    d = det.astype(np.float64)
-    h, w = heights[owner], widths[owner]
-    ymin, xmin, ymax, xmax = d[:, 1] * h, d[:, 2] * w, d[:, 3] * h, d[:, 4] * w
-    label = d[:, 6].astype(np.int64)
-    if use_inv_map:
-        inv = np.array([0, *cat_ids], dtype=np.int64)
-        if len(label) and (label.min() < 0 or label.max() >= len(inv)):
-            raise CannotScore("a class id is outside the 80 COCO classes the inverse map covers")
-        label = inv[label]
+    cat_ids = gt.getCatIds()
+    res, use_inv_map, idx_mismatch = detections(first, heights, widths, ids, cat_ids, use_inv_map)
+    per = np.diff(first.offsets) // 28
     image_ids = sorted(set(ids[first.qsl].tolist()))
-    if len(d) == 0:
+    if len(res) == 0:
         value = 0.0
         stats: list[float] = []
     else:
-        res = np.stack([ids[owner].astype(np.float64), xmin, ymin, xmax - xmin, ymax - ymin, d[:, 5],
-                        label.astype(np.float64)], axis=1)
         with contextlib.redirect_stdout(io.StringIO()):
             dt = gt.loadRes(res)
             ev = COCOeval(gt, dt, iouType="bbox")
@@ -120,7 +135,7 @@ def score_coco(first: FirstPayloads, data: dict[str, Any], use_inv_map: bool | N
         stats = [float(x) for x in ev.stats]
         value = 100.0 * stats[0]
     return Score("mAP", value, "coco_map", "float32", {
-        "detections": int(len(d)), "images": len(image_ids), "use_inv_map": bool(use_inv_map),
+        "detections": int(len(res)), "images": len(image_ids), "use_inv_map": bool(use_inv_map),
         "remove_48_empty_images": bool(remove_48_empty), "image_idx_mismatches": idx_mismatch,
         "no_detection_images": int((per == 0).sum()), "stats": stats,
     })
