@@ -14,7 +14,7 @@ from rescore_helpers import loadgen_log
 
 from checker.rescore import bleu, coco, imagenet, ncf
 from checker.rescore.logscan import scan_log
-from checker.rescore.score import CannotScore
+from checker.rescore.score import CannotScore, GroundTruthError
 
 
 def _first(tmp_path: Path, entries: list[tuple[int, bytes]], samples: int):  # type: ignore[no-untyped-def]
@@ -34,6 +34,27 @@ def test_top1_hand_computed_per_payload_type(tmp_path: Path, fmt: str, dtype: st
     s = imagenet.score_top1(first, labels, (0, -1))
     assert s.value == pytest.approx(75.0) and s.dtype == dtype
     assert s.detail["good"] == 3 and s.detail["total"] == 4 and s.detail["class_offset"] == 0
+
+
+
+@pytest.mark.parametrize("text,labels", [
+    ("a 1\nb 2\n", [1, 2]), ("a 1\nb 2", [1, 2]), ("a 1\r\nb 2\r\n", [1, 2]), ("a -1\nb 2\n", [-1, 2]),
+    ("a +1\nb 2\n", [1, 2]), ("a 1 \n  b   20\n", [1, 20]), ("a 99999999999\nb 0\n", [99999999999, 0]),
+    ("a 9223372036854775807\nb 2\n", [2**63 - 1, 2]), ("a 0001\rb 2\r", [1, 2]), ("", []),
+])
+def test_val_map_layouts(tmp_path: Path, text: str, labels: list[int]) -> None:
+    val_map = tmp_path / "val_map.txt"
+    val_map.write_bytes(text.encode())
+    got = imagenet.load_val_map(val_map)
+    assert got.dtype == np.int64 and got.tolist() == labels
+
+
+@pytest.mark.parametrize("text", ["a 1\n\nb 2\n", "a 1\nb\n", "a x\nb 2\n", "a 1 c\nb 2\n"])
+def test_val_map_refuses_malformed_lines(tmp_path: Path, text: str) -> None:
+    val_map = tmp_path / "val_map.txt"
+    val_map.write_bytes(text.encode())
+    with pytest.raises(GroundTruthError):
+        imagenet.load_val_map(val_map)
 
 
 def test_top1_int32_in_first_half_of_8_bytes_and_1001_classes(tmp_path: Path) -> None:
