@@ -84,21 +84,31 @@ def detections(first: FirstPayloads, heights: npt.NDArray[Any], widths: npt.NDAr
     if (lens % 28).any():
         raise CannotScore("a payload is not a whole number of float32 7-tuples")
     det = first.payload.view("<f4").reshape(-1, 7) if len(first.payload) else np.zeros((0, 7), np.float32)
-    owner = np.repeat(first.qsl, lens // 28)
+    per = lens // 28
+    owner = np.repeat(first.qsl, per)
     if use_inv_map is None:
         use_inv_map = needs_inverse_map(det[:, 6], cat_ids)
     idx_mismatch = int((det[:, 0].astype(np.int64) != owner).sum())
-    d = det.astype(np.float64)
-    h, w = np.asarray(heights, np.float64)[owner], np.asarray(widths, np.float64)[owner]
-    ymin, xmin, ymax, xmax = d[:, 1] * h, d[:, 2] * w, d[:, 3] * h, d[:, 4] * w
-    label = d[:, 6].astype(np.int64)
+    label = det[:, 6].astype(np.int64)
     if use_inv_map:
         inv = np.array([0, *cat_ids], dtype=np.int64)
         if len(label) and (label.min() < 0 or label.max() >= len(inv)):
             raise CannotScore("a class id is outside the 80 COCO classes the inverse map covers")
         label = inv[label]
-    res = np.stack([np.asarray(ids)[owner].astype(np.float64), xmin, ymin, xmax - xmin, ymax - ymin, d[:, 5],
-                    label.astype(np.float64)], axis=1)
+    # per sample first, then repeated per box (5000 gathers, not one per box); float64 math as
+    # the float32 payload promoted, written column by column into the result
+    h = np.repeat(np.asarray(heights, np.float64)[first.qsl], per)
+    w = np.repeat(np.asarray(widths, np.float64)[first.qsl], per)
+    res = np.empty((len(det), 7), np.float64)
+    res[:, 0] = np.repeat(np.asarray(ids)[first.qsl], per)
+    np.multiply(det[:, 2], w, out=res[:, 1])  # xmin
+    np.multiply(det[:, 1], h, out=res[:, 2])  # ymin
+    np.multiply(det[:, 4], w, out=res[:, 3])  # xmax, then the width
+    res[:, 3] -= res[:, 1]
+    np.multiply(det[:, 3], h, out=res[:, 4])  # ymax, then the height
+    res[:, 4] -= res[:, 2]
+    res[:, 5] = det[:, 5]
+    res[:, 6] = label
     return res, bool(use_inv_map), idx_mismatch
 
 
