@@ -272,8 +272,8 @@ def main() -> None:
     cmp_log = tmp / "cmp.json"
     n = generate(cmp_log, a.cmp_mb)
     size = cmp_log.stat().st_size / 1e6
-    import checker.rescore.imagenet  # noqa: F401  (imports are not the reader's cost)
-    import checker.rescore.logscan  # noqa: F401
+    import checker.rescore.imagenet
+    import checker.rescore.logscan
 
     # interleaved pairs on the same log; the shared cores' load moves both sides of a pair alike
     base_t, fast_t, ratios, v_fast = pairs(lambda: straightforward(cmp_log, val_map),

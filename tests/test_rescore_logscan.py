@@ -8,9 +8,9 @@ import struct
 from pathlib import Path
 
 import numpy as np
+from rescore_helpers import loadgen_log
 
 from checker.rescore.logscan import scan_log
-from rescore_helpers import loadgen_log
 
 
 def _entries(n: int, seed: int = 0) -> list[tuple[int, bytes]]:

@@ -153,7 +153,7 @@ _LONG_HEX = 256  # mean hex characters per entry from which one C call per entry
 def _hex_long(padded: U8, starts: I64, lens: I64) -> tuple[I64, U8, npt.NDArray[np.bool_]]:
     """Long ragged payloads (COCO boxes): binascii per entry, strict like the nibble table (no
     whitespace, even length); the per-character gather costs 8 index bytes per hex character."""
-    mv = memoryview(padded)
+    mv = padded.data
     chunks: list[bytes] = []
     bad = np.zeros(len(starts), bool)
     for i, (s, ln) in enumerate(zip(starts.tolist(), lens.tolist())):
@@ -257,13 +257,13 @@ def parse_exact(buf: memoryview, leading: int) -> Entries:
     One pass touches every byte (finding the quotes); everything else is per entry and a word at a
     time: quote spacing, the literal text around each quote, the digits and the hex.
     """
-    padded = np.frombuffer(buf.obj, dtype=np.uint8, count=len(buf) + len(_PAD))  # type: ignore[attr-defined]
+    padded = np.frombuffer(buf.obj, dtype=np.uint8, count=len(buf) + len(_PAD))  # type: ignore[call-overload]
     arr = padded[: len(buf)]
     q = np.flatnonzero(arr == 34)
     if len(q) == 0 or len(q) % 8:
         raise Malformed("quotes")
     n = len(q) // 8
-    q = q.reshape(n, 8)
+    q = q.reshape(n, 8)  # type: ignore[assignment]  # numpy types shapes; same array, 2-D view
     q0, q1, q2, q3, q4, q5, q6, q7 = (np.ascontiguousarray(q[:, i]) for i in range(8))
     if not ((q1 - q0 == 7).all() and (q3 - q2 == 8).all() and (q5 - q4 == 5).all() and (q6 - q5 == 4).all()):
         raise Malformed("key spacing")
@@ -273,8 +273,8 @@ def parse_exact(buf: memoryview, leading: int) -> Entries:
     if int(q0[0]) != 4 or buf[:2] != head or len(buf) != int(q7[-1]) + 3:
         raise Malformed("block edges")
     words = _words(padded)
-    for anchor, off, (want, mask) in ((q0, -2, _LIT_A), (q2, -2, _LIT_B), (q4, -2, _LIT_C)):
-        if not ((words[anchor + off] == want[0]).all() and ((words[anchor + off + 8] & mask[1]) == want[1]).all()):
+    for anchor, shift, (want, mask) in ((q0, -2, _LIT_A), (q2, -2, _LIT_B), (q4, -2, _LIT_C)):
+        if not ((words[anchor + shift] == want[0]).all() and ((words[anchor + shift + 8] & mask[1]) == want[1]).all()):
             raise Malformed("literal")
     if n > 1 and not (words[q7[:-1]] == _LIT_D[0][0]).all():
         raise Malformed("literal")
@@ -328,7 +328,7 @@ def _digit_word(words: npt.NDArray[np.uint64], start: I64, end: I64, acc: npt.ND
     """The word ending at each `end` with the bytes before `start` set to '0' (1-8 digits); a non-digit
     sets bits in `acc`."""
     s = (_U64(8) - (end - start).astype(_U64)) << _U64(3)
-    x = words[end - 8]
+    x: npt.NDArray[np.uint64] = words[end - 8]
     x = ((x >> s) << s) | (_ZEROS & ((_U64(1) << s) - _U64(1)))
     acc |= (x & _HIGH) ^ _ZEROS
     acc |= ((x + _U64(0x0606060606060606)) & _HIGH) ^ _ZEROS
@@ -433,7 +433,7 @@ def parse_records(buf: memoryview, leading: int) -> Entries:
     (numbers over 8 digits, hex widths that vary, other spacing) raises Malformed.
     """
     nb = len(buf)
-    padded = np.frombuffer(buf.obj, dtype=np.uint8, count=nb + len(_PAD))  # type: ignore[attr-defined]
+    padded = np.frombuffer(buf.obj, dtype=np.uint8, count=nb + len(_PAD))  # type: ignore[call-overload]
     if nb < 40 or buf[0] != leading:
         raise Malformed("block edges")
     sep = b"\r\n" if buf[1] == 13 else b"\n"
@@ -513,7 +513,7 @@ def parse_lines(buf: memoryview, leading: int) -> Entries:
     deviation raises Malformed, and the quote-anchored parse takes the block.
     """
     nb = len(buf)
-    padded = np.frombuffer(buf.obj, dtype=np.uint8, count=nb + len(_PAD))  # type: ignore[attr-defined]
+    padded = np.frombuffer(buf.obj, dtype=np.uint8, count=nb + len(_PAD))  # type: ignore[call-overload]
     if nb < 40 or buf[0] != leading:
         raise Malformed("block edges")
     sep = b"\r\n" if buf[1] == 13 else b"\n"
@@ -523,7 +523,7 @@ def parse_lines(buf: memoryview, leading: int) -> Entries:
     if len(c) % 3:
         raise Malformed("commas")
     n = len(c) // 3
-    c = c.reshape(n, 3)
+    c = c.reshape(n, 3)  # type: ignore[assignment]  # numpy types shapes; same array, 2-D view
     anchor, c0, c1 = c[:, 0], c[:, 1], c[:, 2]
     end = np.empty(n, np.int64)
     end[:-1] = anchor[1:]
@@ -536,8 +536,8 @@ def parse_lines(buf: memoryview, leading: int) -> Entries:
     words = _words(padded)
     acc = np.zeros(n, _U64)
     for base, lit in ((anchor, head_lit), (c0, _QSL), (c1, _DATA), (end - 3, _TAIL)):
-        for off, want, mask in lit:
-            acc |= (words[base + off if off else base] & mask) ^ want
+        for shift, want, mask in lit:
+            acc |= (words[base + shift if shift else base] & mask) ^ want
     if int((c0 - seq_start).max()) <= 8:
         _digit_word(words, seq_start, c0, acc)
     else:
@@ -578,7 +578,7 @@ def parse_fast(buf: bytes, leading: int) -> Entries:
             raise Malformed("separator")
         z = np.zeros(0, dtype=np.int64)
         return Entries(z, z, np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, bool))
-    q = q.reshape(n, 8)
+    q = q.reshape(n, 8)  # type: ignore[assignment]  # numpy types shapes; same array, 2-D view
     if not ((ob < q[:, 0]).all() and (q[:, 7] < cb).all() and (cb[:-1] < ob[1:]).all()):
         raise Malformed("object layout")
     for col, key in _KEYS:
