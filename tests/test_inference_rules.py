@@ -189,6 +189,7 @@ SYS = f"{SUB}/systems/tiny_cpu.json"
 # rule id -> (mutation, expected severity, extra options)
 CASES: dict[str, tuple[Mutation, Severity, dict[str, object]]] = {
     "inf.layout.submitter-parts": (_rm(f"{SUB}/code"), Severity.ERROR, {}),
+    "inf.layout.audit-missing": (_rm(f"{SUB}/audit"), Severity.WARNING, {}),
     "inf.layout.benchmark-unknown": (_mv(RES, f"{SUB}/results/tiny_cpu/bert"), Severity.ERROR, {}),
     "inf.layout.benchmark-alias": (_mv(RES, f"{SUB}/results/tiny_cpu/resnet50"), Severity.WARNING, {}),
     "inf.layout.scenario-unknown": (_mv(OFF, f"{RES}/Batch"), Severity.ERROR, {}),
@@ -279,7 +280,7 @@ CASES: dict[str, tuple[Mutation, Severity, dict[str, object]]] = {
 }
 
 # Rules the clean sample itself triggers (info or warning), asserted on the clean run instead.
-ON_CLEAN = {"inf.accuracy.rescore-skipped": Severity.INFO, "inf.layout.audit-missing": Severity.WARNING}
+ON_CLEAN = {"inf.accuracy.rescore-skipped": Severity.INFO}
 
 
 @pytest.mark.parametrize("rule_id", sorted(CASES))
@@ -320,8 +321,6 @@ def test_unreadable_folder(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_on_clean(clean_report: Report) -> None:
     for rule_id, sev in ON_CLEAN.items():
         fired = [f for f in clean_report.findings if f.rule == rule_id]
-        if rule_id == "inf.layout.audit-missing" and not fired:
-            continue  # the sample may carry compliance tests
         assert fired and all(f.severity is sev for f in fired), rule_id
 
 
