@@ -30,7 +30,7 @@ def _report(results: list[ResultRecord]) -> Report:
     return Report(tool="t", suite="inference", round="v0.5", root="r", ruleset={}, results=results)
 
 
-def test_counts_only_valid_results_per_division() -> None:
+def test_counts_per_division_all_and_valid() -> None:
     recs = [_rec(0, "resnet", "Offline"), _rec(1, "resnet", "Offline"), _rec(2, "resnet", "Server"),
             _rec(3, "gnmt", "Offline", valid=False), _rec(4, "mobilenet", "SingleStream"),
             _rec(5, "resnet", "MultiStream", division="open")]
@@ -38,10 +38,16 @@ def test_counts_only_valid_results_per_division() -> None:
     closed, open_ = t.counts
     assert closed.title.endswith("(closed division)") and open_.title.endswith("(open division)")
     assert closed.header == ["model", "SingleStream", "MultiStream", "Server", "Offline", "total"]
-    assert closed.rows == [["MobileNet-v1 224", "1", "0", "0", "0", "1"],
+    assert closed.rows == [["GNMT", "0", "0", "0", "1", "1"],
+                           ["MobileNet-v1 224", "1", "0", "0", "0", "1"],
                            ["ResNet-50 v1.5", "0", "0", "1", "2", "3"],
-                           ["total", "1", "0", "1", "2", "4"]]  # the invalid GNMT result is not counted
-    assert open_.rows[-1] == ["total", "0", "1", "0", "0", "1"]
+                           ["total", "1", "0", "1", "3", "5"]]  # the published record: every result
+    valid_closed, valid_open = t.valid_counts
+    assert valid_closed.title.startswith("Valid results")
+    assert valid_closed.rows == [["MobileNet-v1 224", "1", "0", "0", "0", "1"],
+                                 ["ResNet-50 v1.5", "0", "0", "1", "2", "3"],
+                                 ["total", "1", "0", "1", "2", "4"]]  # the invalid GNMT result is not counted
+    assert open_.rows[-1] == ["total", "0", "1", "0", "0", "1"] == valid_open.rows[-1]
 
 
 def test_matrix_and_unknown_hardware() -> None:
@@ -79,8 +85,9 @@ def test_corpus_counts(corpus_root: Path) -> None:
     rep = validate(root, ValidateOptions(known_absent=read_known_absent(root / "ABSENT.txt")))
     t = build_tables([rep])
     closed = next(c for c in t.counts if "closed" in c.title)
-    valid_closed = sum(1 for r in rep.results if r.valid and r.division == "closed")
-    assert closed.rows[-1][-1] == str(valid_closed)
+    assert closed.rows[-1][-1] == str(sum(1 for r in rep.results if r.division == "closed"))  # 55
+    valid = next(c for c in t.valid_counts if "closed" in c.title)
+    assert valid.rows[-1][-1] == str(sum(1 for r in rep.results if r.valid and r.division == "closed"))
     # never more than the published round's table (SPEC.md): the corpus is a subset of it
     spec = {"GNMT": (2, 0, 6, 11), "MobileNet-v1 224": (18, 3, 5, 11), "ResNet-50 v1.5": (19, 5, 10, 20),
             "SSD-MobileNet-v1": (8, 3, 5, 13), "SSD-ResNet34": (4, 4, 7, 12)}

@@ -30,7 +30,8 @@ class Table:
 
 @dataclass
 class InferenceTables:
-    counts: list[Table] = field(default_factory=list)  # one per division
+    counts: list[Table] = field(default_factory=list)  # one per division: every result in the tree
+    valid_counts: list[Table] = field(default_factory=list)  # one per division: results with no error finding
     results: Table | None = None
     matrix: Table | None = None
     unknown: Table | None = None
@@ -50,9 +51,15 @@ def _fmt_num(v: float | None) -> str:
 
 
 def build_tables(reports: list[Report]) -> InferenceTables:
-    """Derive every inference table from validated reports (only valid results are counted as published)."""
+    """Derive every inference table from validated reports.
+
+    The count table counts every result of the tree: a round's published record holds exactly the
+    results the round accepted, so counting them reproduces its published table whatever mlcheck's own
+    verdicts; a second table counts only the results mlcheck finds valid, for review.
+    """
     out = InferenceTables()
     counts: dict[str, dict[str, dict[str, int]]] = {}
+    valid_counts: dict[str, dict[str, dict[str, int]]] = {}
     names: dict[str, str] = {}
     matrix: dict[str, set[str]] = {}
     unknown: list[list[str]] = []
@@ -84,9 +91,11 @@ def build_tables(reports: list[Report]) -> InferenceTables:
                                     "benchmark_name": names.get(r.benchmark, r.benchmark), "scenario": r.scenario,
                                     "metric": metric, "unit": unit, "accuracy": accuracy, "valid": r.valid,
                                     "category": cat})
-            if r.valid and r.scenario in SCENARIOS:
-                d = counts.setdefault(r.division.lower(), {})
-                d.setdefault(r.benchmark, dict.fromkeys(SCENARIOS, 0))[r.scenario] += 1
+            if r.scenario in SCENARIOS:
+                for table, include in ((counts, True), (valid_counts, r.valid)):
+                    if include:
+                        d = table.setdefault(r.division.lower(), {})
+                        d.setdefault(r.benchmark, dict.fromkeys(SCENARIOS, 0))[r.scenario] += 1
             key = (r.submitter, r.system, r.division)
             if key in seen_systems:
                 continue
@@ -98,17 +107,10 @@ def build_tables(reports: list[Report]) -> InferenceTables:
                 continue
             for fw in fws:
                 matrix.setdefault(fw, set()).add(cat)
-    for div in sorted(counts):
-        body = []
-        totals = dict.fromkeys(SCENARIOS, 0)
-        for b in sorted(counts[div], key=lambda x: (names.get(x) or x).lower()):
-            c = counts[div][b]
-            body.append([names.get(b, b), *(str(c[s]) for s in SCENARIOS), str(sum(c.values()))])
-            for s in SCENARIOS:
-                totals[s] += c[s]
-        body.append(["total", *(str(totals[s]) for s in SCENARIOS), str(sum(totals.values()))])
-        out.counts.append(Table(f"Results per benchmark and scenario ({div} division)",
-                                ["model", *SCENARIOS, "total"], body, "only valid results are counted"))
+    out.counts = _count_tables(counts, names, "Results per benchmark and scenario",
+                               "every result in the tree (the published record)")
+    out.valid_counts = _count_tables(valid_counts, names, "Valid results per benchmark and scenario",
+                                     "only results with no error finding")
     rows.sort(key=lambda x: (x[0], x[1].lower(), x[2].lower(), x[5], SCENARIOS.index(x[6]) if x[6] in SCENARIOS else 9))
     out.results = Table("Results", ["division", "submitter", "system", "accelerator (count)", "framework",
                                     "benchmark", "scenario", "metric", "accuracy", "valid"], rows)
@@ -120,8 +122,25 @@ def build_tables(reports: list[Report]) -> InferenceTables:
     return out
 
 
+def _count_tables(counts: dict[str, dict[str, dict[str, int]]], names: dict[str, str], title: str,
+                  note: str) -> list[Table]:
+    """One table per division, laid out as the round's published count table, with a total row."""
+    out = []
+    for div in sorted(counts):
+        body = []
+        totals = dict.fromkeys(SCENARIOS, 0)
+        for b in sorted(counts[div], key=lambda x: (names.get(x) or x).lower()):
+            c = counts[div][b]
+            body.append([names.get(b, b), *(str(c[s]) for s in SCENARIOS), str(sum(c.values()))])
+            for s in SCENARIOS:
+                totals[s] += c[s]
+        body.append(["total", *(str(totals[s]) for s in SCENARIOS), str(sum(totals.values()))])
+        out.append(Table(f"{title} ({div} division)", ["model", *SCENARIOS, "total"], body, note))
+    return out
+
+
 def _all_tables(t: InferenceTables) -> list[Table]:
-    return [*t.counts, *(x for x in (t.matrix, t.unknown, t.results) if x is not None)]
+    return [*t.counts, *t.valid_counts, *(x for x in (t.matrix, t.unknown, t.results) if x is not None)]
 
 
 def _text(tables: list[Table]) -> str:
@@ -169,7 +188,7 @@ def _json(t: InferenceTables) -> str:
     def tab(x: Table | None) -> dict[str, Any] | None:
         return None if x is None else {"title": x.title, "header": x.header, "rows": x.rows, "note": x.note}
 
-    doc = {"counts": [tab(c) for c in t.counts], "matrix": tab(t.matrix), "unknown": tab(t.unknown),
+    doc = {"counts": [tab(c) for c in t.counts], "valid_counts": [tab(c) for c in t.valid_counts], "matrix": tab(t.matrix), "unknown": tab(t.unknown),
            "results": t.raw_results}
     return json.dumps(doc, indent=2) + "\n"
 
