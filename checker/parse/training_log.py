@@ -430,8 +430,8 @@ def _parse_mllog(log: TrainingLog, lines: list[str]) -> None:
             value, was_str = _number(value)
             if was_str:
                 log.note(STRING_NUMBER, i, line, f"'{key}' value")
-        for mk in ("epoch_num", "samples_count", "status"):
-            if mk in meta and mk != "status":
+        for mk in ("epoch_num", "samples_count"):
+            if mk in meta:
                 meta[mk], was_str = _number(meta[mk])
                 if was_str:
                     log.note(STRING_NUMBER, i, line, f"'{key}' metadata {mk}")
