@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from .. import __version__
-from ..engine.ruleset import rules_root
+from ..engine.rules import rules_root
 from ..errors import MlcheckError, UsageError
 from .tarball import FileRecord, PackageError, TarballResult
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, cast
 
-from ..api import ValidateOptions, validate
-from ..engine.ruleset import available_rounds, load_ruleset
+from ..api import validate
+from ..engine.rules import available_rounds, rules_digest
 from ..errors import IntegrityError, UsageError
 from ..findings import Report
+from ..options import ValidateOptions
 from ..waivers import Waiver
 from .manifest import load_manifest
 from .sshsig import NAMESPACE, AllowedSigner, parse_allowed_signers
@@ -212,7 +213,7 @@ def _installed_match(manifest: dict[str, Any]) -> bool | None:
     if manifest["rules"].get("source") != "shipped" or round_name not in available_rounds(suite):
         return None
     try:
-        return bool(load_ruleset(suite, round_name).digest == manifest["rules"].get("digest"))
+        return bool(rules_digest(suite, round_name) == manifest["rules"].get("digest"))
     except Exception:  # noqa: BLE001 - a broken installed round only means "no match"
         return False
 
