@@ -26,7 +26,7 @@ from .facts import ACCURACY_LOG, SUMMARY, ResultFacts, TreeFacts
 from .loadgen import SummaryLog, canonical_scenario, parse_summary
 from .records import summary_value
 from .ruledata import Compliance, InferenceRound, TestPair
-from .verify import ResponseComparison, VerifyOutput, compare_responses, parse_verify
+from .verify import ResponseComparison, VerifyOutput, compare_responses, is_truncated, parse_verify
 
 _TEST = re.compile(r"^test_?0?(\d)(?:[-_]?([ab]))?$", re.IGNORECASE)
 _VERIFY = re.compile(r"verify.*\.txt$|.*verify.*result.*\.txt$", re.IGNORECASE)
@@ -229,6 +229,10 @@ def attach_compliance(facts: TreeFacts, rnd: InferenceRound, opts: ValidateOptio
         tests = found.tests.get(r.res.id, {})
         if opts.audit_responses != "off":
             tests = _compare(root, r, tests, cfg, opts.audit_responses)
+        else:
+            tests = {n: dataclasses.replace(t, responses_note=t.responses_note or "the response comparison was "
+                                            "switched off (--audit-responses off)") if t.sampled_log_rel else t
+                     for n, t in tests.items()}
         c = ComplianceFacts(tests, tuple(found.folders.get(r.res.id, ())), ())
         c = dataclasses.replace(c, outcomes=tuple(evaluate(r, c, rnd)))
         results.append(dataclasses.replace(r, compliance=c))
@@ -282,7 +286,10 @@ def _compare(root: Path, r: ResultFacts, tests: dict[str, TestFolder], cfg: Comp
             except OSError as exc:
                 size, note = -1, f"cannot read the logs: {exc.strerror}"
             limit = cfg.response_compare_max_bytes
-            if size >= 0 and mode == "small" and size > limit:
+            cut = [x for x, path in (("accuracy run's", a), ("test's sampled", p)) if is_truncated(path)]
+            if cut:
+                note = f"the {' and the '.join(cut)} accuracy log is truncated; the responses cannot be compared"
+            elif size >= 0 and mode == "small" and size > limit:
                 note = (f"the two logs hold {size / 1e6:.1f} MB, over the {limit / 1e6:.1f} MB compared by default "
                         "(--audit-responses all compares them)")
             elif size >= 0:

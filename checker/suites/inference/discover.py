@@ -30,6 +30,7 @@ class RunDir:
     rel: str  # relative to the validated root
     name: str
     files: tuple[str, ...]
+    dirs: tuple[str, ...] = ()  # folders inside it (a folder where a log should be is reported as such)
 
 
 @dataclass(frozen=True)
@@ -176,16 +177,18 @@ def _result(walk: _Walk, path: Path, sub_rel: str, division: str, submitter: str
     accuracy = None
     acc_name = next((d for d in entry.dirs if d.lower() == "accuracy"), None)
     if acc_name:
-        accuracy = RunDir(f"{rel}/{acc_name}", acc_name, tuple(walk.listing(path / acc_name).files))
+        acc = walk.listing(path / acc_name)
+        accuracy = RunDir(f"{rel}/{acc_name}", acc_name, tuple(acc.files), tuple(acc.dirs))
     perf_name = next((d for d in entry.dirs if d.lower() == "performance"), None)
     runs: list[RunDir] = []
     flat = False
     if perf_name:
         perf = walk.listing(path / perf_name)
         for d in perf.dirs:
-            runs.append(RunDir(f"{rel}/{perf_name}/{d}", d, tuple(walk.listing(path / perf_name / d).files)))
+            run = walk.listing(path / perf_name / d)
+            runs.append(RunDir(f"{rel}/{perf_name}/{d}", d, tuple(run.files), tuple(run.dirs)))
         if not runs and any(f.startswith("mlperf_log_") for f in perf.files):
-            runs.append(RunDir(f"{rel}/{perf_name}", perf_name, tuple(perf.files)))
+            runs.append(RunDir(f"{rel}/{perf_name}", perf_name, tuple(perf.files), ()))
             flat = True
     runs.sort(key=lambda r: _run_key(r.name))
     return InferenceResult(

@@ -7,7 +7,9 @@ their outcomes to a result's facts with `dataclasses.replace`, never by mutation
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,7 @@ class RunFacts:
     rel: str
     name: str
     files: tuple[str, ...]
+    dirs: tuple[str, ...] = ()
     summary: SummaryLog | None = None
     detail: DetailLog | None = None
     problems: Mapping[str, str] = field(default_factory=dict)  # file -> why it could not be used
@@ -50,6 +53,8 @@ class SystemFacts:
     data: Mapping[str, Any] | None = None
     problem: str | None = None
     schemas: SchemaCache = field(default_factory=SchemaCache, compare=False)  # shared by one run
+    # results folders that name no description and take this one as theirs, renamed: (folder, why)
+    claimed_as: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,7 @@ def _read_run(root: Path, run: RunDir, known_absent: frozenset[str], max_bytes: 
                 problems[fname] = "holds no usable LoadGen settings: no scenario or test mode (not a LoadGen detail log?)"
             else:
                 detail = d
-    return RunFacts(run.rel, run.name, run.files, summary, detail, problems, frozenset(absent))
+    return RunFacts(run.rel, run.name, run.files, run.dirs, summary, detail, problems, frozenset(absent))
 
 
 def _find_dir(parent: Path, names: list[str]) -> str | None:
@@ -148,6 +153,40 @@ def _read_system(root: Path, name: str, rel: str, sub: Submitter, max_bytes: int
     return SystemFacts(name, rel, sub, data=data, problem=problem, schemas=schemas)
 
 
+def _norm(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.lower())
+
+
+def _why_renamed(folder: str, desc: SystemFacts) -> str | None:
+    """Why `desc` is probably the description of results folder `folder`, renamed (None when it is not)."""
+    f, d = _norm(folder), _norm(desc.name)
+    if f and f == d:
+        return "the same name but for case and punctuation"
+    if f and d and (f.startswith(d) or d.startswith(f)):
+        return "the same name but for a suffix"
+    name = desc.data.get("system_name") if desc.data else None
+    if isinstance(name, str) and f and _norm(name) == f:
+        return "its system_name is the folder's name"
+    return None
+
+
+def match_renamed(tree: InferenceTree, systems: dict[tuple[str, str], SystemFacts]) -> None:
+    """Results folders without systems/<folder>.json take the one unclaimed description that is plainly
+    theirs, renamed (exactly one candidate, claimed by exactly one folder); ambiguous cases stay missing."""
+    for sub in tree.submitters:
+        folders = sorted({r.system for r in tree.results if r.submitter_rel == sub.rel})
+        lacking = [f for f in folders if (sub.rel, f) not in systems]
+        unclaimed = [systems[(sub.rel, n)] for n in sorted(sub.systems) if n not in folders]
+        matches: dict[str, list[tuple[str, str]]] = {}
+        for folder in lacking:
+            hits = [(d.name, why) for d in unclaimed for why in [_why_renamed(folder, d)] if why]
+            if len(hits) == 1:
+                matches.setdefault(hits[0][0], []).append((folder, hits[0][1]))
+        for name, claims in matches.items():
+            if len(claims) == 1:
+                systems[(sub.rel, name)] = dataclasses.replace(systems[(sub.rel, name)], claimed_as=tuple(claims))
+
+
 def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions) -> TreeFacts:
     """Read every file the inference rules look at, once."""
     root = tree.root
@@ -167,6 +206,8 @@ def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions)
     for sub in tree.submitters:
         for name, rel in sub.systems.items():
             systems[(sub.rel, name)] = _read_system(root, name, rel, sub, max_bytes, schemas)
+    match_renamed(tree, systems)
+    renamed = {(sub_rel, folder): sf for (sub_rel, _), sf in systems.items() for folder, _ in sf.claimed_as}
     subs = {s.rel: s for s in tree.submitters}
     listings: dict[str, list[str]] = {}  # measurements/ folders per submitter, listed once
     results: list[ResultFacts] = []
@@ -175,7 +216,8 @@ def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions)
         bench_name = rnd.benchmark_of(res.benchmark_dir)
         scenario = rnd.scenario_of(res.scenario_dir) or rnd.scenario_of(canonical_scenario(res.scenario_dir) or "")
         bench = rnd.benchmarks.get(bench_name) if bench_name else None
-        sysf = systems.get((res.submitter_rel, res.system)) or SystemFacts(res.system, None, sub, schemas=schemas)
+        sysf = (systems.get((res.submitter_rel, res.system)) or renamed.get((res.submitter_rel, res.system))
+                or SystemFacts(res.system, None, sub, schemas=schemas))
         runs = tuple(_read_run(root, r, known_absent, max_bytes, (SUMMARY, DETAIL)) for r in res.runs)
         acc: RunFacts | None = None
         acc_txt: AccuracyTxt | None = None
@@ -192,7 +234,7 @@ def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions)
                     problems[ACCURACY_TXT] = "is empty"
                 else:
                     acc_txt = parse_accuracy_txt(tf.text, bench.accuracy.pattern if bench else None)
-            acc = RunFacts(acc.rel, acc.name, acc.files, acc.summary, acc.detail, problems, frozenset(absent))
+            acc = dataclasses.replace(acc, problems=problems, absent=frozenset(absent))
         names = [res.benchmark_dir] + ([bench_name] if bench_name else []) + (list(bench.aliases) if bench else [])
         sub_path = root / res.submitter_rel if res.submitter_rel else root
         # enter only folders a listing showed as real folders: a linked measurements/ or code/ is not followed

@@ -245,8 +245,23 @@ class Layout(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
     submitter_parts: list[str]
 
 
+class SummarySection(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One section of the summary LoadGen writes for a performance run, and the keys it always holds."""
+
+    name: str
+    part: Literal["fields", "params"]  # the results and stats sections, or 'Test Parameters Used'
+    keys: list[str]  # canonical key names (checker.suites.inference.loadgen.canonical_key)
+    scenario_metric: bool = False  # the section also holds the scenario's headline metric
+
+
+class LoadgenSummary(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    source: str
+    sections: list[SummarySection]
+
+
 class InferenceRound(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
     constants: Constants
+    loadgen_summary: LoadgenSummary
     layout: Layout
     scenarios: dict[str, Scenario]
     benchmarks: dict[str, Benchmark]

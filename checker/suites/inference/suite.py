@@ -69,7 +69,7 @@ def scopes(facts: TreeFacts, opts: ValidateOptions) -> Iterator[Scope]:
     for sub in facts.tree.submitters:
         if not narrowed or sub.rel in used_subs:
             yield Scope("submitter", sub, division=sub.division)
-    used_systems = {(r.res.submitter_rel, r.res.system) for r in facts.results}
+    used_systems = {(r.res.submitter_rel, r.system.name) for r in facts.results}
     for key, sysf in sorted(facts.systems.items()):
         if not narrowed or key in used_systems:
             yield Scope("system", sysf, division=sysf.submitter.division)

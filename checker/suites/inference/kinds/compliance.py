@@ -44,19 +44,29 @@ class Checks(Params, frozen=True, forbid_unknown_fields=True, kw_only=True):
     checks: list[Literal["performance", "responses", "pair"]]
 
 
-@kind("compliance_recomputed", "result", Checks)
-def compliance_recomputed(r: ResultFacts, rule: Rule, p: Checks, rs: Ruleset) -> Iterator[Hit]:
-    """A recomputed compliance check fails (performance window, a pair such as TEST04 B vs A, or responses)."""
+@kind("compliance_failed", "result", Checks)
+def compliance_failed(r: ResultFacts, rule: Rule, p: Checks, rs: Ruleset) -> Iterator[Hit]:
+    """A compliance check fails: recomputed here, or stated by the submitter's verify output where it
+    cannot be recomputed. The same evidence gives the same finding whichever way it was established."""
     for o in r.compliance.outcomes if r.compliance else ():
-        if o.check in p.checks and o.ours == "FAIL":
-            yield Hit({"test": o.test, "detail": o.detail, "theirs": _theirs_note(o.theirs, o.ours)}, o.path)
+        if o.check not in p.checks:
+            continue
+        if o.ours == "FAIL":
+            yield Hit({"test": o.test, "check": o.check,
+                       "evidence": f"recomputed: {o.detail}{_theirs_note(o.theirs, o.ours)}"}, o.path)
+        elif o.ours is None and o.theirs == "FAIL":
+            reason = f" ({o.theirs_reason})" if o.theirs_reason else ""
+            yield Hit({"test": o.test, "check": o.check,
+                       "evidence": f"stated by the submitter's verify output{reason}; not recomputed: {o.detail}"},
+                      o.theirs_rel or o.path)
 
 
 @kind("compliance_unverifiable", "result")
 def compliance_unverifiable(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
-    """A compliance check that cannot be recomputed from what was shipped, and why."""
+    """A compliance check that cannot be recomputed from what was shipped, and why (a stated failure is
+    reported by the failure's own rule)."""
     for o in r.compliance.outcomes if r.compliance else ():
-        if o.ours is None:
+        if o.ours is None and o.theirs != "FAIL":
             yield Hit({"test": o.test, "check": o.check, "why": o.detail}, o.path)
 
 
@@ -71,15 +81,6 @@ def compliance_verify_missing(r: ResultFacts, rule: Rule, p: Outputs, rs: Rulese
     for o in r.compliance.outcomes if r.compliance else ():
         if o.theirs is None and not o.has_output:
             yield Hit({"test": o.test, "output": p.outputs[o.check]}, o.folder or r.res.id)  # type: ignore[index]
-
-
-@kind("compliance_verify_fail", "result")
-def compliance_verify_fail(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
-    """The submitter's own verify output says FAIL for a check that cannot be recomputed here."""
-    for o in r.compliance.outcomes if r.compliance else ():
-        if o.theirs == "FAIL" and o.ours is None:
-            yield Hit({"test": o.test, "reason": f" ({o.theirs_reason})" if o.theirs_reason else ""},
-                      o.theirs_rel or o.path)
 
 
 @kind("compliance_verify_disagree", "result")
@@ -116,5 +117,5 @@ def compliance_tree(t: TreeFacts, rule: Rule, p: TreeNotes, rs: Ruleset) -> Iter
             yield Hit({"problem": detail}, rel)
 
 
-KINDS = (compliance_missing, compliance_recomputed, compliance_unverifiable, compliance_verify_missing,
-         compliance_verify_fail, compliance_verify_disagree, compliance_verify_stale, compliance_tree)
+KINDS = (compliance_missing, compliance_failed, compliance_unverifiable, compliance_verify_missing,
+         compliance_verify_disagree, compliance_verify_stale, compliance_tree)

@@ -111,20 +111,24 @@ def required_files(r: ResultFacts, rule: Rule, p: Files, rs: Ruleset) -> Iterato
             if isinstance(want, str) and want == "user.conf":
                 split = sorted(f for f in r.measurements_files if f.lower().startswith("user") and ".conf" in f.lower())
                 if split:
-                    yield Hit({"folder": r.measurements_rel, "file": want,
+                    yield Hit({"folder": r.measurements_rel, "file": want, "problem": "is missing",
                                "note": f" (it is split into {', '.join(split)})"}, r.measurements_rel,
                               severity=Severity.INFO)
                     continue
             if _missing(lower, frozenset(), want):
                 name = f"{want.means} ({want.glob})" if isinstance(want, Pattern) else want
-                yield Hit({"folder": r.measurements_rel, "file": name, "note": ""}, r.measurements_rel)
+                yield Hit({"folder": r.measurements_rel, "file": name, "problem": "is missing", "note": ""},
+                          r.measurements_rel)
         return
     runs: list[RunFacts] = ([r.accuracy] if r.accuracy else []) if p.where == "accuracy" else list(r.runs)
     for run in runs:
         for want in p.files:
-            if _missing(run.files, run.absent, want):
+            if isinstance(want, str) and want in run.dirs:
+                yield Hit({"folder": run.rel, "file": want, "problem": "is a directory, not a file,", "note": ""},
+                          f"{run.rel}/{want}")
+            elif _missing(run.files, run.absent, want):
                 name = f"{want.means} ({want.glob})" if isinstance(want, Pattern) else want
-                yield Hit({"folder": run.rel, "file": name, "note": ""}, run.rel)
+                yield Hit({"folder": run.rel, "file": name, "problem": "is missing", "note": ""}, run.rel)
 
 
 @kind("run_naming", "result")

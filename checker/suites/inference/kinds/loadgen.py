@@ -10,8 +10,8 @@ from ....engine.registry import Hit, NoParams, Params, kind
 from ....engine.rules import Rule, Ruleset
 from ....findings import Severity
 from ..facts import DETAIL, SUMMARY, ResultFacts, RunFacts
-from ..loadgen import to_number
-from ..ruledata import InferenceRound
+from ..loadgen import SummaryLog, to_number
+from ..ruledata import InferenceRound, MetricSpec
 
 
 def setting(run: RunFacts, key: str) -> float | int | None:
@@ -124,11 +124,18 @@ def log_timestamps(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iter
             yield Hit({}, f"{run.rel}/{DETAIL}")
 
 
-@kind("log_seeds", "result")
-def log_seeds(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
-    """The RNG seeds are the round's."""
+class Runs(Params, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    runs: Literal["performance", "accuracy"]
+
+
+@kind("log_seeds", "result", Runs)
+def log_seeds(r: ResultFacts, rule: Rule, p: Runs, rs: Ruleset) -> Iterator[Hit]:
+    """The RNG seeds are the round's (performance runs; the accuracy run, which runs every sample once,
+    apart)."""
     rnd: InferenceRound = rs.model
-    for run, _ in all_runs(r):
+    for run, is_acc in all_runs(r):
+        if is_acc != (p.runs == "accuracy"):
+            continue
         for name, want in rnd.constants.seeds.value.items():
             raw = run.summary.params.get(name) if run.summary else None
             if raw is not None and run.summary is not None and run.summary.param(name) is None:
@@ -139,6 +146,54 @@ def log_seeds(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[
             if got is not None and int(got) != int(want):
                 fname = SUMMARY if run.summary and run.summary.param(name) is not None else DETAIL
                 yield Hit({"seed": name, "got": int(got), "want": want}, f"{run.rel}/{fname}")
+
+
+@kind("log_builds", "result")
+def log_builds(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
+    """The runs of one result were made with one LoadGen build (the version and commit the detail logs state)."""
+    builds: dict[str, str] = {}  # build -> first run that states it
+    for run, _ in all_runs(r):
+        v = run.detail.loadgen_version if run.detail else None
+        if v:
+            builds.setdefault(v, run.rel)
+    if len(builds) > 1:
+        (first, where), *others = builds.items()
+        for build, rel in others:
+            yield Hit({"first": first, "where": where, "other": build, "other_where": rel}, f"{rel}/{DETAIL}")
+
+
+@kind("log_summary_complete", "result")
+def log_summary_complete(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
+    """A performance run's summary holds every section and key LoadGen always writes."""
+    rnd: InferenceRound = rs.model
+    scen = rnd.scenarios.get(r.scenario or "")
+    for run in r.runs:
+        s = run.summary
+        if s is None:
+            continue
+        for section in rnd.loadgen_summary.sections:
+            present = s.params if section.part == "params" else s.fields
+            missing = [k for k in section.keys if k not in present]
+            total = len(section.keys)
+            if section.scenario_metric and scen is not None:
+                total += 1
+                if not _states_metric(s, scen.metric):
+                    missing.append(scen.metric.summary_key)
+            if not missing:
+                continue
+            what = (f"its {section.name} section" if len(missing) == total
+                    else f"{', '.join(missing[:6])}{' …' if len(missing) > 6 else ''} of its {section.name} section")
+            yield Hit({"what": what, "count": len(missing)}, f"{run.rel}/{SUMMARY}")
+
+
+def _states_metric(s: SummaryLog, m: MetricSpec) -> bool:
+    """The summary holds the scenario's metric line: under its own key, or the older LoadGen's fallback
+    (whatever its value: a value that is not a number is another rule's concern)."""
+    if m.summary_key in s.fields:
+        return True
+    if m.fallback_percentile is not None and m.fallback_percentile in s.percentiles_ns:
+        return True
+    return m.fallback_param is not None and m.fallback_param in s.params
 
 
 @kind("log_performance_sample_count", "result")
@@ -302,5 +357,5 @@ def log_malformed(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Itera
 
 
 KINDS = (log_readable, log_scenario, log_mode, log_result_valid, log_verdict, log_conflicts, log_error_count,
-         log_timestamps, log_seeds, log_performance_sample_count, log_minimum, log_latency, log_target_latency,
+         log_timestamps, log_seeds, log_builds, log_summary_complete, log_performance_sample_count, log_minimum, log_latency, log_target_latency,
          log_errors, log_malformed)

@@ -27,6 +27,13 @@ def system_present(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iter
                   r.res.id)
 
 
+@kind("system_renamed", "system")
+def system_renamed(s: SystemFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
+    """A results folder names no description, and this one is plainly its own, renamed."""
+    for folder, why in s.claimed_as:
+        yield Hit({"want": folder, "found": s.rel, "why": why}, s.rel or "")
+
+
 @kind("system_json", "system")
 def system_json(s: SystemFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
     """The system description is a readable JSON object."""
@@ -113,4 +120,4 @@ def system_category(s: SystemFacts, rule: Rule, p: Category, rs: Ruleset) -> Ite
                   s.rel)
 
 
-KINDS = (system_present, system_json, system_schema, system_unknown_fields, system_consistency, system_category)
+KINDS = (system_present, system_renamed, system_json, system_schema, system_unknown_fields, system_consistency, system_category)
