@@ -357,7 +357,7 @@ def validate(
     from .changed import validate_changed
     from .report import render
     from .report.github import write_step_summary
-    from .report.text import SHOW, color_wanted, render_text, terminal_width, verdict_text
+    from .report.text import SHOW, color_wanted, terminal_width, verdict_text
     from .waivers import load_waivers
 
     targets = parse_report_targets(report)
@@ -386,19 +386,15 @@ def validate(
         result = run_validate(root, opts)
     level = show or ("all" if show_info else None)
     for tfmt, tpath in targets:
-        text = (render_text(result, width=100, color=False, show=level, strict=strict) if tfmt == "text"
-                else render(result, tfmt))
-        write_output(text, tpath)
-    if fmt == "text":
-        stream = sys.stdout if output is None else None
-        text = render_text(result, width=terminal_width(stream) if stream else 100,
-                           color=color_wanted(stream, color) if stream else color == "always",
-                           show=level, strict=strict)
+        # a text report in a file: a fixed, readable width and no colour
+        write_output(render(result, tfmt, strict, width=100, color=False, show=level), tpath)
+    if fmt == "text" and output is None:
+        text = render(result, fmt, strict, width=terminal_width(), color=color_wanted(None, color), show=level)
     else:
-        text = render(result, fmt)
+        text = render(result, fmt, strict, width=100, color=color == "always", show=level)
     write_output(text, output)
     if "github" in formats:
-        write_step_summary(result)  # appends to $GITHUB_STEP_SUMMARY when GitHub Actions set it
+        write_step_summary(result, strict=strict)  # appends to $GITHUB_STEP_SUMMARY when Actions set it
     if output is not None and sys.stderr.isatty():
         sys.stderr.write(verdict_text(result, strict) + f" (report: {output})\n")
     raise typer.Exit(result.exit_code(strict))

@@ -66,11 +66,16 @@ _MD_INLINE = re.compile(r"[\\`*\[\]|~$]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|:(?=[
 _MD_BLOCK_START = re.compile(r"^(\s*\d*)([#>+=-]|(?<=\d)[.)])")
 
 
-def md(value: object) -> str:
-    """Markdown inline text (a table cell, a list item, a heading): literal, on one line."""
+def md(value: object, line_start: bool = False) -> str:
+    """Markdown inline text (a table cell, a heading, a list item): literal, on one line.
+
+    `line_start`: the text opens a list item or a line, where a block marker (#, >, -, 1.) is live.
+    """
     text = "".join(_MD_HTML.get(c, c) for c in visible(value))
     text = _MD_INLINE.sub(lambda m: "\\" + m.group(0), text)
-    return _MD_BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text, count=1)
+    if line_start:
+        text = _MD_BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text, count=1)
+    return text
 
 
 def md_code(value: object, in_table: bool = True) -> str:
