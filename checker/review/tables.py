@@ -12,6 +12,7 @@ from ..engine.inference_kinds import framework_names, hardware_category
 from ..engine.ruleset import Ruleset, load_ruleset
 from ..errors import UsageError
 from ..findings import Report
+from ..report.escape import csv_cell, md, visible
 
 SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
 CATEGORIES = ("ASIC", "CPU", "DSP", "FPGA", "GPU")
@@ -146,10 +147,11 @@ def _all_tables(t: InferenceTables) -> list[Table]:
 def _text(tables: list[Table]) -> str:
     parts = []
     for t in tables:
-        widths = [max(len(h), *(len(r[i]) for r in t.rows)) if t.rows else len(h) for i, h in enumerate(t.header)]
+        rows = [[visible(c) for c in r] for r in t.rows]  # submission strings: no control characters
+        widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(t.header)]
         lines = [t.title + (f" ({t.note})" if t.note else ""), "  ".join(h.ljust(w) for h, w in zip(t.header, widths))]
         lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in t.rows]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         if not t.rows:
             lines.append("(none)")
         parts.append("\n".join(lines))
@@ -157,7 +159,7 @@ def _text(tables: list[Table]) -> str:
 
 
 def _md_cell(s: str) -> str:
-    return s.replace("|", "\\|")
+    return md(s)
 
 
 def _markdown(tables: list[Table]) -> str:
@@ -179,7 +181,7 @@ def _csv(tables: list[Table]) -> str:
     for t in tables:
         w.writerow(["# " + t.title])
         w.writerow(t.header)
-        w.writerows(t.rows)
+        w.writerows([csv_cell(c) for c in r] for r in t.rows)
         w.writerow([])
     return buf.getvalue()
 
