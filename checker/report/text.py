@@ -35,7 +35,7 @@ WAIVED_STYLE = "cyan"
 LISTED = {"errors": "errors", "warnings": "errors and warnings", "all": "all"}
 # spaces Rich pads a line with, before any closing style codes
 _TRAILING = re.compile(r"[ ]+((?:\x1b\[[0-9;]*m)*)$", re.MULTILINE)
-NARROW = 100  # below this width the results table leaves out benchmark and scenario (the id holds them)
+NARROW = 100  # below this width results are listed on two lines each rather than in a table
 
 
 def _fmt_value(v: float | None) -> str:
@@ -125,7 +125,9 @@ def _tally(report: Report) -> Table:
     grid.add_column(no_wrap=True)
     for sev, rule in keys:
         n, w = counts[(sev, rule)], waived[(sev, rule)]
-        grid.add_row(Text(LABEL[sev], style=STYLE[sev]), term(rule), Text(f"×{n}" if n else ""),
+        # a rule whose every finding is waived is not shown as an error
+        label = Text(LABEL[sev], style=STYLE[sev]) if n else Text("waived", style=WAIVED_STYLE)
+        grid.add_row(label, term(rule), Text(f"×{n}" if n else ""),
                      Text(f"+{w} waived", style=WAIVED_STYLE) if w else Text(""))
     return grid
 
@@ -138,26 +140,44 @@ def _accuracy_cells(r: ResultRecord) -> tuple[str, str]:
     return acc, _fmt_value(r.accuracy.target)
 
 
-def _results_table(report: Report, width: int) -> Table:
-    narrow = width < NARROW
+def _metric_text(r: ResultRecord) -> str:
+    if r.metric is None or r.metric.value is None:
+        return "-"
+    return f"{_fmt_value(r.metric.value)} {r.metric.unit}"
+
+
+def _verdict_cell(r: ResultRecord) -> Text:
+    return Text("valid", style="green") if r.valid else Text("INVALID", style="bold red")
+
+
+def _results_table(report: Report, width: int) -> RenderableType:
+    """A table when the terminal is wide; below NARROW columns, two lines per result (ids stay whole)."""
+    if width < NARROW:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, min_width=7)
+        grid.add_column(overflow="fold")
+        for r in report.results:
+            acc, target = _accuracy_cells(r)
+            metric = _metric_text(r)
+            line = "no metric" if metric == "-" else metric
+            line += ", no accuracy" if r.accuracy is None else f", accuracy {acc} (target {target})"
+            body = term(r.id)
+            body.append("\n")
+            body.append(term(line, "dim"))
+            grid.add_row(_verdict_cell(r), body)
+        return Padding(grid, (0, 0, 0, 1), expand=False)
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, expand=False)
-    table.add_column("result", overflow="fold", ratio=4, min_width=16)
-    if not narrow:
-        table.add_column("benchmark", overflow="fold")
-        table.add_column("scenario", overflow="fold")
+    table.add_column("result", overflow="fold")
+    table.add_column("benchmark", overflow="fold")
+    table.add_column("scenario", overflow="fold")
     table.add_column("metric", overflow="fold", justify="right")
     table.add_column("accuracy", overflow="fold", justify="right")
     table.add_column("target", overflow="fold", justify="right")
     table.add_column("verdict", no_wrap=True)
     for r in report.results:
-        metric = f"{_fmt_value(r.metric.value)} {r.metric.unit}" if r.metric else "-"
         acc, target = _accuracy_cells(r)
-        verdict_cell = Text("valid", style="green") if r.valid else Text("INVALID", style="bold red")
-        cells: list[RenderableType] = [term(r.id)]
-        if not narrow:
-            cells += [term(r.benchmark), term(r.scenario or "-")]
-        cells += [term(metric), term(acc), term(target), verdict_cell]
-        table.add_row(*cells)
+        table.add_row(term(r.id), term(r.benchmark), term(r.scenario or "-"), term(_metric_text(r)), term(acc),
+                      term(target), _verdict_cell(r))
     return table
 
 
@@ -165,8 +185,8 @@ def _finding_body(f: Finding) -> Text:
     where = f.path + (f":{f.line}" if f.line else "")
     body = Text(overflow="fold")
     body.append(term(f.rule, "bold"))
-    # the path once: left out when the message already names it
-    if where and not (f.line is None and f.path and f.path in f.message):
+    # the path once: left out when it is the result folder (the group's title) or the message names it
+    if where and not (f.line is None and (f.path == f.result or (f.path and f.path in f.message))):
         body.append("  ")
         body.append(term(where, "dim"))
     body.append("\n")
