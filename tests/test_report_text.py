@@ -83,7 +83,7 @@ def test_each_path_is_printed_once_relative_to_the_root() -> None:
     report.findings.append(Finding("inf.audit.missing", Severity.ERROR, rid, "TEST01 is missing", rid))
     text = render_text(report, width=200, color=False, show="all")
     assert text.count(f"{rid}/accuracy/x.json") == 1  # the message names it: not repeated
-    assert text.count(f"{rid}\n") == 0 and f"inf.audit.missing\n" in text  # the result folder is the title
+    assert text.count(f"{rid}\n") == 0 and "inf.audit.missing\n" in text  # the result folder is the title
     assert "submission/closed" not in text  # relative to the root, never joined with it
 
 
