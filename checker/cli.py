@@ -429,7 +429,7 @@ def main() -> None:
 
     try:
         # without standalone mode Click returns the code of typer.Exit instead of exiting
-        rv = app(standalone_mode=False)
+        rv = app(prog_name="mlcheck", standalone_mode=False)
         sys.exit(rv if isinstance(rv, int) else 0)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
