@@ -152,7 +152,8 @@ def _check_lines(name: str, path: Path, spec: DatasetSpec, specs: dict[str, Data
     limit = 2 * max(n for s in specs.values() for n in s.samples)
     try:
         n = _count_lines(path, limit)
-        head = path.open("rb").readline(4096)
+        with path.open("rb") as fh:
+            head = fh.readline(4096)
     except OSError as exc:
         raise UsageError(f"cannot read --dataset {name}={path}: {exc.strerror}") from exc
     want = " or ".join(f"{s:,}" for s in sorted(spec.samples))

@@ -172,10 +172,17 @@ def _lower_is_better(unit: str, metric_name: str = "") -> bool:
     return unit in ("ms", "s", "minutes", "min") or metric_name.startswith("latency")
 
 
+LABEL_MAX = 48  # characters of a bar's label; the tables hold the full names
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_MAX else label[:LABEL_MAX - 1] + "…"
+
+
 def _chart(attrs: dict[str, str], title: str, rows: list[dict[str, Any]], unit: str, lower: bool,
            draw: Callable[..., str]) -> str:
     rows = sorted(rows, key=lambda x: (x["metric"] if lower else -x["metric"], x["submitter"], x["system"]))
-    labels = [f"{x['submitter']} {x['system']}" + ("" if x.get("valid", True) else " (invalid)") for x in rows]
+    labels = [_short(f"{x['submitter']} {x['system']}") + ("" if x.get("valid", True) else " (invalid)") for x in rows]
     attr = "".join(f' data-{k}="{esc(v)}"' for k, v in attrs.items())
     attr += f' data-better="{"lower" if lower else "higher"}"'
     try:
