@@ -50,3 +50,19 @@ def test_cli_diff_on_sample(tmp_path: Path, sample_root: Path) -> None:
     doc = json.loads(res.output)
     assert doc["removed"] == [acc.parent.parent.relative_to(new).as_posix()]
     assert CliRunner().invoke(app, ["diff", str(old), str(new), "--format", "xml"]).exit_code != 0
+
+
+def test_findings_of_a_removed_result_are_not_fixed() -> None:
+    gone = Finding("inf.loadgen.min-queries", Severity.ERROR, "gone/performance/run_1/s.txt", "short", "gone")
+    fixed = Finding("inf.a", Severity.ERROR, "p1", "bad", "r1")
+    old = Report("t", "inference", "v0.5", "o", {}, [_rec("r1", 100), _rec("gone", 1)], [gone, fixed])
+    new = Report("t", "inference", "v0.5", "n", {}, [_rec("r1", 100)], [])
+    d = diff_reports(old, new)
+    assert d.removed == ["gone"] and [f.rule for f in d.fixed] == ["inf.a"]
+    assert [f.result for f in d.removed_findings] == ["gone"]
+    text = render_diff(d, "text")
+    assert "Findings fixed: 1" in text and "Findings of removed results: 1" in text
+    assert json.loads(render_diff(d, "json"))["removed_findings"][0]["rule"] == "inf.loadgen.min-queries"
+    assert "## Findings of removed results (1)" in render_diff(d, "markdown")
+    assert not diff_reports(old, old).removed_findings and render_diff(diff_reports(new, new), "text").endswith(
+        "no differences\n")

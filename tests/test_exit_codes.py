@@ -137,6 +137,10 @@ CALLS = [
     Call("package/key-does-not-exist", "package", lambda t: ["package", str(_tree(t)), "--key", str(t / "nokey")],
          USAGE),
     Call("verify/missing-signers", "verify", lambda t: ["verify", str(_garbage_tgz(t))], USAGE),
+    Call("rules/unknown-prefix", "rules", lambda t: ["rules", "inf.typo"], USAGE),
+    Call("rules/unknown-round", "rules", lambda t: ["rules", "--round", "v9.9"], USAGE),
+    Call("rules/unknown-format", "rules", lambda t: ["rules", "--format", "xml"], USAGE),
+    Call("rules/all", "rules", lambda t: ["rules"], frozenset({0})),
     Call("truncate/missing-out", "truncate", lambda t: ["truncate", str(_tree(t))], USAGE),
     Call("truncate/out-exists", "truncate", lambda t: ["truncate", str(_tree(t)), "--out", str(_empty(t))], USAGE),
     # bad input: 1 or 2 (verify: or 4), never 3

@@ -186,4 +186,8 @@ def test_hostile_names_still_give_well_formed_junit_and_a_summary(tmp_path: Path
     assert any("\\x01" in (c.findtext("failure") or "") for c in root.iter("testcase"))
     target = tmp_path / "summary.md"
     write_step_summary(report, {"GITHUB_STEP_SUMMARY": str(target)})
-    assert "\\udcff" in target.read_text()
+    summary = target.read_text()
+    # the non-UTF-8 byte of the file name is shown as the byte it was (in a code span); ESC and \x01
+    # as escapes (the message's backslash itself escaped for Markdown)
+    assert "`closed/Acme/results/box\\x01/\\xff.txt`" in summary and "cannot read \\\\x1b\\[31m" in summary
+    assert "\x1b" not in summary and "\x01" not in summary

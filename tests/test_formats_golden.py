@@ -18,6 +18,7 @@ from checker.report import FORMATS, render
 from checker.report.github import step_summary
 from checker.report.junit import render_junit
 from checker.report.sarif import render_sarif
+from checker.report.text import render_text
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -29,6 +30,11 @@ CASES: dict[str, tuple[str, Callable[[Report], str]]] = {
     "junit": ("report.junit.xml", lambda r: render_junit(r, CATALOG)),
     "sarif": ("report.sarif.json", lambda r: render_sarif(r, CATALOG)),
     "step-summary": ("report.step-summary.md", step_summary),
+    # the terminal report, plain, at the width of a small terminal and of a wide one
+    "text-80": ("report.text-80.txt", lambda r: render_text(r, width=80, color=False)),
+    "text-200": ("report.text-200.txt", lambda r: render_text(r, width=200, color=False)),
+    "text-80-all-strict": ("report.text-80-all-strict.txt",
+                           lambda r: render_text(r, width=80, color=False, show="all", strict=True)),
 }
 
 
@@ -42,6 +48,14 @@ def test_golden(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
         path.write_text(got, encoding="utf-8")
     assert path.is_file(), f"no golden file {path.name}; run with MLCHECK_UPDATE_GOLDEN=1"
     assert got == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_text_report_fits_its_width(width: int) -> None:
+    for show in ("errors", "warnings", "all"):
+        text = render_text(sample_report(), width=width, color=False, show=show)
+        assert max(len(line) for line in text.splitlines()) <= width
+        assert all(line == line.rstrip() for line in text.splitlines())  # no padding to the width
 
 
 def test_every_ci_format_is_registered() -> None:

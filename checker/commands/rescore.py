@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from ..errors import UsageError
+from ..findings import Finding, ResultRecord, Severity
 
 
 def register(app: typer.Typer) -> None:
@@ -46,21 +48,64 @@ def find_root(target: Path) -> tuple[Path, str | None]:
                      "Give a result folder (…/results/<system>/<benchmark>/<scenario>) or the submission root.")
 
 
+RESCORE_RULES = ("inf.rescore", "inf.accuracy")
+# also run, so that a result left un-scored can say why (they do not change the exit code)
+WHY_RULES = ("inf.layout.known-absent", "inf.layout.accuracy-files")
+
+
+def why_not_rescored(r: ResultRecord, findings: list[Finding]) -> str:
+    """Why a result has no re-scored accuracy, from its findings."""
+    if r.accuracy is None:
+        return "no accuracy record (accuracy/ or accuracy.txt is missing)"
+    for f in findings:
+        if f.rule == "inf.layout.known-absent" and f.path.endswith("mlperf_log_accuracy.json"):
+            return "accuracy log absent from this copy (--known-absent)"
+    for f in findings:
+        if f.rule.startswith("inf.rescore.") and f.severity is Severity.ERROR:
+            return f"could not be re-scored ({f.rule}): {f.message}"
+    for f in findings:
+        if f.rule == "inf.accuracy.rescore-skipped":
+            return f.message.removeprefix("re-scoring skipped: ")
+    for f in findings:
+        if f.rule == "inf.layout.accuracy-files" and "mlperf_log_accuracy.json" in f.message:
+            return "no accuracy log (mlperf_log_accuracy.json) in accuracy/"
+    return "not re-scored (no finding says why)"
+
+
+def summary_line(rows: list[dict[str, Any]]) -> str:
+    """re-scored N of M results: a matched, b differed; c skipped: reasons with counts."""
+    scored = [r for r in rows if r["rescored"] is not None]
+    differed = sum(1 for r in scored if r["differs"])
+    skipped = Counter(r["why"] for r in rows if r["rescored"] is None)
+    line = (f"re-scored {len(scored)} of {len(rows)} result{'s' if len(rows) != 1 else ''}: "
+            f"{len(scored) - differed} matched accuracy.txt, {differed} differed")
+    if skipped:
+        line += f"; {sum(skipped.values())} skipped: " + "; ".join(
+            f"{n} {why}" for why, n in sorted(skipped.items(), key=lambda x: (-x[1], x[0])))
+    return line
+
+
 def rescore_cmd(
-    target: Annotated[Path, typer.Argument(help="A result folder, or a submission root to re-score every result.")],
-    dataset: Annotated[list[str], typer.Option("--dataset", help="NAME=PATH ground truth: imagenet, coco, wmt16; "
-                                               "originals=DIR for untruncated logs.")] = [],
-    config: Annotated[Path | None, typer.Option("--config", help="YAML file giving datasets (and jobs).")] = None,
-    original_log: Annotated[Path | None, typer.Option("--original-log", help="The untruncated accuracy log of "
-                                                         "a single result (checked against accuracy.txt's hash).")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Processes (0: one per core).")] = 0,
-    known_absent: Annotated[Path | None, typer.Option("--known-absent", help="Paths known absent from this copy.")] = None,
+    target: Annotated[Path, typer.Argument(metavar="TARGET", help="A result folder, or a submission root to "
+                                           "re-score every result.")],
+    dataset: Annotated[list[str], typer.Option("--dataset", metavar="NAME=PATH", help="Ground truth: imagenet, "
+                                               "coco, wmt16; originals=DIR for untruncated logs.")] = [],
+    config: Annotated[Path | None, typer.Option("--config", metavar="PATH", help="YAML file giving datasets "
+                                                "(and jobs).")] = None,
+    original_log: Annotated[Path | None, typer.Option("--original-log", metavar="PATH", help="The untruncated "
+                                                      "accuracy log of a single result (checked against "
+                                                      "accuracy.txt's hash).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")] = "text",
+    jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N", help="Processes (0: one per core).")] = 0,
+    known_absent: Annotated[Path | None, typer.Option("--known-absent", metavar="PATH", help="Paths known "
+                                                      "absent from this copy.")] = None,
 ) -> None:
     """Re-score accuracy logs with real evaluators and compare with accuracy.txt."""
-    from ..api import read_known_absent, validate
-    from ..cli import parse_datasets, progress_bar
+    from ..api import validate
     from ..options import ValidateOptions
+    from ..report.escape import visible
+    from .common import load_known_absent, parse_datasets, progress_bar
+    from .rules import check_rule_options
 
     if format not in ("text", "json"):
         raise UsageError(f"unknown format '{format}'", "Use --format text or --format json.")
@@ -75,16 +120,17 @@ def rescore_cmd(
     if not any(k != "originals" for k in datasets):
         raise UsageError("no ground truth given", "Pass --dataset imagenet=val_map.txt (or coco=, wmt16=), or --config.")
     root, rel = find_root(target)
-    opts = ValidateOptions(known_absent=read_known_absent(known_absent) if known_absent else frozenset(),
+    check_rule_options(root, "inference", None, None, (), (), datasets)
+    opts = ValidateOptions(known_absent=load_known_absent(known_absent, root),
                            datasets=datasets, jobs=jobs, progress=progress_bar(),
-                           select=("inf.rescore", "inf.accuracy"))
+                           select=RESCORE_RULES + WHY_RULES)
     if rel is not None:
         from ..suites.inference.discover import DIVISION_NAMES, discover_inference
 
         tree = discover_inference(root, DIVISION_NAMES, ("results",))
         ids = {r.id for r in tree.results if r.id == rel or r.id.startswith(rel + "/")}
         if not ids:
-            raise UsageError(f"{target} holds no inference result")
+            raise UsageError(f"{visible(str(target))} holds no inference result")
         if original_log is not None and len(ids) != 1:
             raise UsageError("--original-log needs a single result folder")
         opts = dataclasses.replace(opts, only_results=frozenset(ids))
@@ -94,16 +140,30 @@ def rescore_cmd(
     rows: list[dict[str, Any]] = []
     for r in report.results:
         acc = r.accuracy
+        mine = report.findings_for(r.id)
         rows.append({"result": r.id, "metric": acc.metric if acc else None,
                      "reported": acc.reported if acc else None, "rescored": acc.rescored if acc else None,
-                     "findings": [f.to_dict() for f in report.findings_for(r.id)
-                                  if f.rule.startswith(("inf.rescore", "inf.accuracy"))]})
+                     "differs": any(f.rule == "inf.rescore.mismatch" for f in mine),
+                     "why": None if acc is not None and acc.rescored is not None else why_not_rescored(r, mine),
+                     "findings": [f.to_dict() for f in mine if f.rule.startswith(RESCORE_RULES)]})
+    # the exit code is re-scoring's own: layout findings only explain a skipped result
+    code = 1 if any(f.severity is Severity.ERROR and f.waived is None and f.rule.startswith(RESCORE_RULES)
+                    for f in report.findings) else 0
     if format == "json":
-        typer.echo(json.dumps({"root": str(root), "results": rows, "summary": report.summary}, indent=2))
-    else:
-        for row in rows:
-            resc = "—" if row["rescored"] is None else f"{row['rescored']:.3f}"
-            typer.echo(f"{row['result']}: {row['metric']} reported {row['reported']}, re-scored {resc}")
-            for f in row["findings"]:
-                typer.echo(f"  {f['severity']:7} {f['rule']}: {f['message']}")
-    raise typer.Exit(report.exit_code())
+        typer.echo(json.dumps({"root": str(root), "results": rows, "summary": report.summary,
+                               "rescore_summary": summary_line(rows)}, indent=2))
+        raise typer.Exit(code)
+    for row in rows:
+        if row["rescored"] is None:
+            resc = f"— {row['why']}"
+        else:
+            resc = f"{row['rescored']:.3f}" + (" (differs)" if row["differs"] else " (matches)")
+        reported = "nothing" if row["reported"] is None else row["reported"]
+        typer.echo(visible(f"{row['result']}: {row['metric']} reported {reported}, re-scored {resc}"))
+        for f in row["findings"]:
+            # the method note and the skip note are said on the result's line already
+            if f["rule"] in ("inf.rescore.method", "inf.accuracy.rescore-skipped"):
+                continue
+            typer.echo(visible(f"  {f['severity']:7} {f['rule']}: {f['message']}"))
+    typer.echo(summary_line(rows))
+    raise typer.Exit(code)

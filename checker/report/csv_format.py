@@ -6,6 +6,7 @@ import csv
 import io
 
 from ..findings import Report, ResultRecord, Severity
+from .escape import csv_cell
 from .markdown import num
 
 COLUMNS = ("organization", "division", "system", "platform", "model", "scenario", "result", "units",
@@ -28,7 +29,7 @@ def _accuracy(r: ResultRecord) -> str:
 
 def text(value: str) -> str:
     """A text cell a spreadsheet will not run as a formula (a name may come from a hostile submission)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return csv_cell(value)
 
 
 def render_csv(report: Report) -> str:
@@ -50,5 +51,5 @@ def render_csv(report: Report) -> str:
         metric = "" if r.metric is None or r.metric.value is None else num(r.metric.value)
         writer.writerow([text(r.submitter), text(r.division), text(_system_name(r)), text(r.system),
                          text(r.benchmark), text(r.scenario or ""),
-                         metric, r.metric.unit if r.metric else "", _accuracy(r), str(r.valid).lower(), errors])
+                         metric, text(r.metric.unit) if r.metric else "", _accuracy(r), str(r.valid).lower(), errors])
     return buf.getvalue()

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..findings import Finding, Report, Severity
-from .markdown import render_markdown
+from .escape import visible
+from .markdown import render_markdown, verdict_word
 
 MAX_PER_LEVEL = 10  # what GitHub displays per step and level
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary of 1 MiB or more
@@ -47,15 +48,15 @@ def repo_path(report: Report, path: str, cwd: Path | None = None) -> str:
 
 
 def annotation(report: Report, f: Finding) -> str:
-    """One ::error / ::warning workflow command for a finding."""
-    props = [f"file={escape_property(repo_path(report, f.path))}"]
+    """One ::error / ::warning workflow command for a finding (GitHub's log shows ANSI codes: escaped)."""
+    props = [f"file={escape_property(visible(repo_path(report, f.path)))}"]
     if f.line is not None:
         props.append(f"line={f.line}")
-    props.append(f"title={escape_property(f.rule)}")
-    return f"::{COMMAND[f.severity]} {','.join(props)}::{escape_data(f.message)}"
+    props.append(f"title={escape_property(visible(f.rule))}")
+    return f"::{COMMAND[f.severity]} {','.join(props)}::{escape_data(visible(f.message))}"
 
 
-def render_github(report: Report) -> str:
+def render_github(report: Report, strict: bool = False) -> str:
     """Annotations for the errors and warnings (at most 10 of each), then a one-line ::notice summary."""
     lines: list[str] = []
     left: dict[Severity, int] = {}
@@ -64,8 +65,8 @@ def render_github(report: Report) -> str:
         lines.extend(annotation(report, f) for f in todo[:MAX_PER_LEVEL])
         left[sev] = max(0, len(todo) - MAX_PER_LEVEL)
     s = report.summary
-    verdict = "FAILED" if s["errors"] else "passed"
-    text = (f"mlcheck {report.suite} {report.round} {verdict}: {s['results']} results "
+    verdict = verdict_word(report, strict).replace(" with warnings", "")
+    text = (f"mlcheck {visible(report.suite)} {visible(report.round)} {verdict}: {s['results']} results "
             f"({s['valid']} valid, {s['invalid']} invalid), {s['errors']} errors, {s['warnings']} warnings")
     if s.get("waived"):
         text += f", {s['waived']} waived"
@@ -76,10 +77,10 @@ def render_github(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def step_summary(report: Report, limit: int = STEP_SUMMARY_LIMIT) -> str:
+def step_summary(report: Report, limit: int = STEP_SUMMARY_LIMIT, strict: bool = False) -> str:
     """The job summary: the markdown report, cut at a line boundary to stay under `limit` bytes."""
-    # file names that are not UTF-8 reach findings as lone surrogates: show them as escapes
-    text = render_markdown(report).encode("utf-8", "backslashreplace").decode("utf-8")
+    # file names that are not UTF-8 reach findings as lone surrogates: the escape layer shows them
+    text = render_markdown(report, strict).encode("utf-8", "backslashreplace").decode("utf-8")
     if len(text.encode("utf-8")) < limit:
         return text
     note = ("\n> **Note:** this summary was truncated to stay under GitHub's 1 MiB job-summary limit; "
@@ -98,7 +99,7 @@ def step_summary(report: Report, limit: int = STEP_SUMMARY_LIMIT) -> str:
     return "".join(kept) + note
 
 
-def write_step_summary(report: Report, env: Mapping[str, str] | None = None) -> Path | None:
+def write_step_summary(report: Report, env: Mapping[str, str] | None = None, strict: bool = False) -> Path | None:
     """Append the job summary to the file named by $GITHUB_STEP_SUMMARY, if set; return that path."""
     environ = os.environ if env is None else env
     target = environ.get("GITHUB_STEP_SUMMARY")
@@ -106,7 +107,7 @@ def write_step_summary(report: Report, env: Mapping[str, str] | None = None) -> 
         return None
     path = Path(target)
     existing = path.stat().st_size if path.is_file() else 0
-    text = step_summary(report, STEP_SUMMARY_LIMIT - existing)
+    text = step_summary(report, STEP_SUMMARY_LIMIT - existing, strict)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(text)
     return path

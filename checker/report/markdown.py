@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..findings import Finding, Report, ResultRecord, Severity
+from .escape import md, md_code
 
 VERDICT = {True: "valid", False: "**INVALID**"}
 MAX_SKIPPED_LISTED = 200  # a changed-only run of a large tree skips thousands; list the first ones
@@ -20,14 +21,23 @@ def num(v: float | None) -> str:
 
 
 def cell(text: str) -> str:
-    """Make text safe inside a Markdown table cell."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("|", "\\|").replace("\r", "").replace("\n", "<br>"))
+    """Text safe inside a Markdown table cell (or a list item): escaped, on one line, nothing live."""
+    return md(text)
 
 
-def code(text: str) -> str:
-    """An inline code span for a path or rule id (backticks inside become quotes)."""
-    return f"`{text.replace('`', chr(39))}`" if text else "(root)"
+def code(text: str, in_table: bool = True) -> str:
+    """A code span for a path or rule id; '(root)' for the empty path."""
+    return md_code(text, in_table)
+
+
+def verdict_word(report: Report, strict: bool = False) -> str:
+    """FAILED, FAILED (strict: N warnings), passed with warnings, or passed."""
+    s = report.summary
+    if s["errors"]:
+        return "FAILED"
+    if strict and s["warnings"]:
+        return f"FAILED (strict: {s['warnings']} warning{'s' if s['warnings'] != 1 else ''})"
+    return "passed with warnings" if s["warnings"] else "passed"
 
 
 def _metric(r: ResultRecord) -> str:
@@ -48,13 +58,13 @@ def _where(f: Finding) -> str:
     return code(f.path + (f":{f.line}" if f.line else ""))
 
 
-def render_markdown(report: Report) -> str:
+def render_markdown(report: Report, strict: bool = False) -> str:
     """Headline, counts, results table, findings by result, waivers and what was skipped."""
     s = report.summary
-    verdict = "FAILED" if s["errors"] else ("passed with warnings" if s["warnings"] else "passed")
+    verdict = verdict_word(report, strict)
     files = ", ".join(report.ruleset.get("files", [])) or report.round
     digest = str(report.ruleset.get("digest", ""))[:12]
-    out = [f"## mlcheck {report.suite} {report.round}: {verdict}", ""]
+    out = [f"## mlcheck {md(report.suite)} {md(report.round)}: {verdict}", ""]
     out.append(f"Validated {code(report.root)} with {cell(files)}"
                + (f" (sha256 {digest}…)" if digest else "") + f" by {cell(report.tool)}.")
     out += ["", "| results | valid | invalid | errors | warnings | notes | waived |",
@@ -67,7 +77,7 @@ def render_markdown(report: Report) -> str:
         for r in report.results:
             acc, target = _accuracy(r)
             out.append(f"| {code(r.id)} | {cell(r.benchmark)} | {cell(r.scenario or '-')} | {cell(_metric(r))} "
-                       f"| {acc} | {target} | {VERDICT[r.valid]} |")
+                       f"| {cell(acc)} | {cell(target)} | {VERDICT[r.valid]} |")
         out.append("")
     active = [f for f in report.findings if f.waived is None]
     if active:
@@ -76,7 +86,7 @@ def render_markdown(report: Report) -> str:
         for f in active:
             groups[f.result].append(f)
         for key in sorted(groups, key=lambda k: (k is not None, k or "")):
-            out += [f"#### {code(key) if key else 'Submission'}", "",
+            out += [f"#### {code(key, in_table=False) if key else 'Submission'}", "",
                     "| severity | rule | file | message |", "|---|---|---|---|"]
             for f in groups[key]:
                 sev = "**error**" if f.severity is Severity.ERROR else f.severity.value
@@ -101,7 +111,8 @@ def render_markdown(report: Report) -> str:
         for item in report.skipped[:MAX_SKIPPED_LISTED]:
             what = item.get("id") or item.get("path") or item.get("kind", "")
             reason = item.get("reason", "")
-            out.append(f"- {code(str(what))}: {cell(str(reason))}" if what else f"- {cell(str(reason))}")
+            out.append(f"- {code(str(what), in_table=False)}: {cell(str(reason))}" if what
+                       else f"- {md(str(reason), line_start=True)}")
         if len(report.skipped) > MAX_SKIPPED_LISTED:
             out.append(f"- … and {len(report.skipped) - MAX_SKIPPED_LISTED} more (see the JSON report)")
         out.append("")

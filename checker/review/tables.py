@@ -6,6 +6,8 @@ import csv
 import io
 from dataclasses import dataclass
 
+from ..report.escape import csv_cell, md, visible
+
 FORMATS = ("text", "markdown", "csv", "json", "html")
 
 
@@ -22,10 +24,11 @@ class Table:
 def render_text(tables: list[Table]) -> str:
     parts = []
     for t in tables:
-        widths = [max(len(h), *(len(r[i]) for r in t.rows)) if t.rows else len(h) for i, h in enumerate(t.header)]
+        rows = [[visible(c) for c in r] for r in t.rows]  # submission strings: no control characters
+        widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(t.header)]
         lines = [t.title + (f" ({t.note})" if t.note else ""), "  ".join(h.ljust(w) for h, w in zip(t.header, widths))]
         lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in t.rows]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         if not t.rows:
             lines.append("(none)")
         parts.append("\n".join(lines))
@@ -33,7 +36,7 @@ def render_text(tables: list[Table]) -> str:
 
 
 def md_cell(s: str) -> str:
-    return s.replace("|", "\\|")
+    return md(s)
 
 
 def render_markdown(tables: list[Table]) -> str:
@@ -55,6 +58,6 @@ def render_csv(tables: list[Table]) -> str:
     for t in tables:
         w.writerow(["# " + t.title])
         w.writerow(t.header)
-        w.writerows(t.rows)
+        w.writerows([csv_cell(c) for c in r] for r in t.rows)
         w.writerow([])
     return buf.getvalue()

@@ -114,19 +114,20 @@ def render_markdown(rows: list[Row], benches: list[str]) -> str:
     """A GitHub Markdown table with the legend below."""
     head = HEAD + [f"{_title(b)} (min)" for b in benches]
 
-    def esc(s: str) -> str:
-        return s.replace("|", "\\|")
+    from ..report.escape import md as esc
 
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in HEAD) + "|" + "|".join("---:" for _ in benches)
              + "|"]
     for row in rows:
         cells = [row.cells[b].text() if b in row.cells else "" for b in benches]
-        lines.append("| " + " | ".join(esc(c) for c in _fixed(row) + cells) + " |")
+        lines.append("| " + " | ".join([*map(esc, _fixed(row)), *cells]) + " |")  # cells: our numbers and marks
     return "\n".join(lines) + "\n\n" + LEGEND + "\n"
 
 
 def render_csv(rows: list[Row], benches: list[str]) -> str:
     """CSV: minutes as numbers with two decimals, and a flags column per benchmark."""
+    from ..report.escape import csv_cell
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     head = ["submitter", "system", "division", "status", "processor", "processor_count", "software"]
@@ -134,8 +135,9 @@ def render_csv(rows: list[Row], benches: list[str]) -> str:
         head += [f"{b}_minutes", f"{b}_flags"]
     w.writerow(head)
     for row in rows:
-        out: list[Any] = [row.submitter, row.system, row.division, row.status, row.processor,
-                          "" if row.count is None else row.count, row.software]
+        out: list[Any] = [csv_cell(row.submitter), csv_cell(row.system), csv_cell(row.division),
+                          csv_cell(row.status), csv_cell(row.processor), "" if row.count is None else row.count,
+                          csv_cell(row.software)]
         for b in benches:
             c = row.cells.get(b)
             if c is None:
@@ -164,16 +166,18 @@ def render_text(rows: list[Row], benches: list[str]) -> str:
     from rich.console import Console
     from rich.table import Table
 
+    from ..report.escape import term
+
     table = Table(title="MLPerf Training results (minutes to train)", show_lines=False)
     for h in HEAD:
         table.add_column(h, overflow="fold")
     for b in benches:
         table.add_column(_title(b), justify="right", no_wrap=True)
     for row in rows:
-        table.add_row(*_fixed(row), *[row.cells[b].text() if b in row.cells else "" for b in benches])
+        table.add_row(*map(term, _fixed(row)), *[row.cells[b].text() if b in row.cells else "" for b in benches])
     buf = io.StringIO()
     console = Console(file=buf, width=max(120, 40 + 14 * len(benches) + 90), force_terminal=False,
-                      color_system=None, legacy_windows=False)
+                      color_system=None, legacy_windows=False, markup=False, emoji=False)
     console.print(table)
     console.print(LEGEND)
     return buf.getvalue()

@@ -143,14 +143,11 @@ def _json(t: InferenceTables) -> str:
 
 
 def render_inference_report(reports: list[Report], fmt: str) -> str:
-    """The round-wide inference report in text, markdown, csv, json or a self-contained html page."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown report format '{fmt}'", "Known formats: " + ", ".join(FORMATS))
+    """The round-wide inference report in text, markdown, csv or json (html is the review page,
+    checker.review.html.render_review)."""
+    if fmt not in FORMATS or fmt == "html":
+        raise UsageError(f"unknown report format '{fmt}'", "Known formats: text, markdown, csv, json.")
     t = build_tables(reports)
     if fmt == "json":
         return _json(t)
-    if fmt == "html":
-        from ...review.html import render_html
-
-        return render_html(all_tables(t), t.raw_results, [])
     return {"text": render_text, "markdown": render_markdown, "csv": render_csv}[fmt](all_tables(t))
