@@ -277,6 +277,8 @@ def _windows(n_pieces: int, max_doc: int) -> list[tuple[int, int]]:
 
 def _max_context(spans: list[tuple[int, int]], n_pieces: int) -> list[npt.NDArray[np.bool_]]:
     """Per window, which of its pieces have their maximum context there (the first best window wins)."""
+    if not spans:  # an empty context: no window, no feature (as the reference's loop makes none)
+        return []
     pos = np.arange(n_pieces)
     score = np.full((len(spans), n_pieces), -np.inf)
     for i, (s, length) in enumerate(spans):
