@@ -277,6 +277,24 @@ def test_wordpiece_matches_the_tokenizers_library(tmp_path: Path) -> None:
         assert ours.tokenize(text) == theirs.encode(text, add_special_tokens=False).tokens, text
 
 
+_PIECES = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "nobel", "zurich", "東", "a", "ab", "##b", "##ab",
+           "x", "##x", "σ", "ος", "é", "e", "1", "##1", "(", ".", "-", "'"]
+_ALPHABET = list("abxABXeE1 (.-'\t\n\r") + ["é", "É", "ü", "Σ", "σ", "ς", "東", "京", "\u00a0", "\u3000", "\u2028",
+                                              "\x00", "\x01", "\x7f", "\u200b", "\ufffd", "e\u0301", "ﬁ", "[SEP]"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ALPHABET), max_size=40).map("".join))
+def test_wordpiece_matches_the_tokenizers_library_on_any_text(tmp_path_factory: pytest.TempPathFactory,
+                                                              text: str) -> None:
+    tokenizers = pytest.importorskip("tokenizers")
+    vocab = tmp_path_factory.getbasetemp() / "wordpiece-vocab.txt"
+    if not vocab.exists():
+        vocab.write_text("\n".join(_PIECES) + "\n", encoding="utf-8")
+    theirs = tokenizers.BertWordPieceTokenizer(str(vocab), lowercase=True)
+    assert squad.WordPiece(frozenset(_PIECES)).tokenize(text) == theirs.encode(text, add_special_tokens=False).tokens
+
+
 def test_squad_f1_end_to_end_through_loadgen(tmp_path: Path) -> None:
     case = _SquadCase(tmp_path)
     truth = evaluators.get("squad_f1").load(case.dir)

@@ -33,6 +33,7 @@ Where the log logs a feature twice, the first payload counts (the reference keep
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import string
@@ -72,6 +73,7 @@ def _is_control(ch: str) -> bool:
     return ch not in "\t\n\r" and unicodedata.category(ch).startswith("C")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _is_punctuation(ch: str) -> bool:
     cp = ord(ch)
     # every ASCII non-letter, non-digit is punctuation to BERT, '$' and '^' included
@@ -86,25 +88,36 @@ def _is_cjk(cp: int) -> bool:
             or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
 
 
-def _clean(text: str) -> str:
-    out = []
-    for ch in text:
-        cp = ord(ch)
-        if cp == 0 or cp == 0xFFFD or _is_control(ch):
-            continue
-        out.append(" " if _is_whitespace(ch) else ch)
-    return "".join(out)
+@functools.lru_cache(maxsize=1 << 16)
+def _clean_char(ch: str) -> str:
+    cp = ord(ch)
+    if cp == 0 or cp == 0xFFFD or _is_control(ch):
+        return ""
+    if _is_whitespace(ch):
+        return " "
+    return f" {ch} " if _is_cjk(cp) else ch
 
 
-def _space_cjk(text: str) -> str:
-    return "".join(f" {ch} " if _is_cjk(ord(ch)) else ch for ch in text)
+# the same character by character for ASCII, in one C pass: controls go, tab/CR/LF become spaces
+_ASCII_CLEAN = {i: None for i in (*range(32), 127)} | {9: " ", 10: " ", 13: " "}
+_ASCII_PUNCT = re.compile(r"[!-/:-@\[-`{-~]|[^!-/:-@\[-`{-~]+")
+
+
+def _clean_and_space_cjk(text: str) -> str:
+    if text.isascii():
+        return text.translate(_ASCII_CLEAN)
+    return "".join(_clean_char(ch) for ch in text)
 
 
 def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
     return "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
 
 
 def _split_punctuation(token: str) -> list[str]:
+    if token.isascii():
+        return _ASCII_PUNCT.findall(token)
     out: list[list[str]] = []
     start_new = True
     for ch in token:
@@ -124,7 +137,7 @@ def basic_tokenize(text: str, lower: bool = True, never_split: Iterable[str] = (
     accents, split punctuation off. Tokens in `never_split` are kept whole."""
     keep = frozenset(never_split)
     out: list[str] = []
-    for token in _space_cjk(_clean(text)).split():
+    for token in _clean_and_space_cjk(text).split():
         if token in keep:
             out.append(token)
             continue
@@ -248,19 +261,11 @@ class SquadTruth:
     feature_start: I64  # per question, its first feature (len(questions) + 1 entries)
 
 
+_SQUAD_SPACE = re.compile("[ \t\r\n\u202f]+")  # read_squad_examples' is_whitespace
+
+
 def _squad_words(context: str) -> list[str]:
-    words: list[str] = []
-    prev_ws = True
-    for ch in context:
-        if ch in " \t\r\n" or ord(ch) == 0x202F:
-            prev_ws = True
-            continue
-        if prev_ws:
-            words.append(ch)
-        else:
-            words[-1] += ch
-        prev_ws = False
-    return words
+    return [w for w in _SQUAD_SPACE.split(context) if w]
 
 
 def _windows(n_pieces: int, max_doc: int) -> list[tuple[int, int]]:
@@ -288,6 +293,13 @@ def _max_context(spans: list[tuple[int, int]], n_pieces: int) -> list[npt.NDArra
         score[i, inside] = np.minimum(left, right)[inside] + 0.01 * length
     best = score.argmax(axis=0)
     return [best[s:s + length] == i for i, (s, length) in enumerate(spans)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _layout(n_pieces: int, max_doc: int) -> tuple[list[tuple[int, int]], list[npt.NDArray[np.bool_]]]:
+    """The windows of a paragraph of n_pieces and their maximum-context flags (shared, read-only)."""
+    spans = _windows(n_pieces, max_doc)
+    return spans, _max_context(spans, n_pieces)
 
 
 def _find(path: Path, names: tuple[str, ...]) -> Path | None:
@@ -372,8 +384,7 @@ def load_squad(path: Path, companions: Mapping[str, Path] | None = None) -> Squa
                     raise GroundTruthError(f"{dev.name}: {qwhere} has no answer")
                 q = Question(_str(qa.get("id"), "id", qwhere), len(paragraphs) - 1, answers)
                 query = tok.tokenize(_str(qa.get("question"), "question", qwhere))[:MAX_QUERY_LENGTH]
-                spans = _windows(len(pieces), MAX_SEQ_LENGTH - len(query) - 3)
-                contexts = _max_context(spans, len(pieces))
+                spans, contexts = _layout(len(pieces), MAX_SEQ_LENGTH - len(query) - 3)
                 for (s, length), ctx in zip(spans, contexts):
                     features.append(Feature(len(questions), len(query), s, length, ctx))
                 questions.append(q)
@@ -389,15 +400,9 @@ def get_final_text(pred_text: str, orig_text: str, lower: bool = True) -> str:
     heuristic: align the basic-tokenised original with the original character by character, spaces
     aside; on any failure the original words are the answer)."""
 
-    def strip_spaces(text: str) -> tuple[str, dict[int, int]]:
-        chars: list[str] = []
-        where: dict[int, int] = {}
-        for i, c in enumerate(text):
-            if c == " ":
-                continue
-            where[len(chars)] = i
-            chars.append(c)
-        return "".join(chars), where
+    def strip_spaces(text: str) -> tuple[str, list[int]]:
+        """The text without spaces, and where each of its characters was."""
+        return text.replace(" ", ""), [i for i, c in enumerate(text) if c != " "]
 
     tok_text = " ".join(basic_tokenize(orig_text, lower))
     start = tok_text.find(pred_text)
@@ -408,15 +413,12 @@ def get_final_text(pred_text: str, orig_text: str, lower: bool = True) -> str:
     tok_ns, tok_map = strip_spaces(tok_text)
     if len(orig_ns) != len(tok_ns):
         return orig_text
-    tok_s_to_ns = {v: k for k, v in tok_map.items()}
+    tok_s_to_ns = {v: k for k, v in enumerate(tok_map)}
     ns_start = tok_s_to_ns.get(start)
-    orig_start = orig_map.get(ns_start) if ns_start is not None else None
-    if orig_start is None:
-        return orig_text
     ns_end = tok_s_to_ns.get(end)
-    orig_end = orig_map.get(ns_end) if ns_end is not None else None
-    if orig_end is None:
+    if ns_start is None or ns_end is None:
         return orig_text
+    orig_start, orig_end = orig_map[ns_start], orig_map[ns_end]
     return orig_text[orig_start:orig_end + 1]
 
 
@@ -522,14 +524,13 @@ def predictions(first: FirstPayloads, truth: SquadTruth, params: Mapping[str, An
 
 
 # ---------------------------------------------------------------- the official v1.1 evaluation
-_PUNCT = frozenset(string.punctuation)
+_NO_PUNCT = str.maketrans("", "", string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
 def normalize_answer(s: str) -> str:
     """Lower case, punctuation and articles removed, whitespace collapsed (evaluate-v1.1.py)."""
-    s = "".join(ch for ch in s.lower() if ch not in _PUNCT)
-    return " ".join(_ARTICLES.sub(" ", s).split())
+    return " ".join(_ARTICLES.sub(" ", s.lower().translate(_NO_PUNCT)).split())
 
 
 def f1(prediction: str, truth: str) -> float:
