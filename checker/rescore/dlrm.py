@@ -157,8 +157,9 @@ def load_criteo(path: Path, companions: Mapping[str, Path] | None = None) -> Cri
 
 def roc_auc(scores: F32, labels: npt.NDArray[np.bool_]) -> tuple[float, int, int]:
     """Exact ROC-AUC: P(score of a positive > score of a negative), ties one half; (auc, positives, negatives)."""
-    pos = scores[labels]
-    neg = np.sort(scores[~labels])
+    pos = np.sort(scores[labels])  # sorted queries walk the negatives in order: far fewer cache misses
+    neg = scores[~labels]
+    neg.sort()
     n_pos, n_neg = len(pos), len(neg)
     if n_pos == 0 or n_neg == 0:
         raise CannotScore(f"the logged pairs hold {n_pos} clicks and {n_neg} non-clicks; "
