@@ -1,9 +1,9 @@
 """Mean DICE for 3D-UNet (MLPerf Inference v0.7) from the logged softmax volumes and the BraTS labels.
 
 What the v0.7 reference does, and so what this module reads (mlcommons/inference,
-vision/medical_imaging/3d-unet: pytorch_SUT.py, preprocess.py, accuracy-brats.py, with nnU-Net's
-cropping, save_segmentation_nifti_from_softmax and evaluate_regions; the round's checker is
-r0.7 @ 75018167, the scripts were read at 8be4813f and a9ed9411):
+vision/medical_imaging; the round is r0.7 @ 75018167: 3d-unet/pytorch_SUT.py was read at 8be4813f,
+accuracy-brats.py and preprocess.py at a9ed9411, in the folder's later name 3d-unet-brats19; with
+nnU-Net's crop_to_nonzero, save_segmentation_nifti_from_softmax and evaluate_regions):
 
 - Cases and order: BraTS 2019 in nnU-Net's Task043 layout, the 67 cases of fold 1. Sample i is the
   i-th name of the reference's `preprocessed_files.pkl` (a pickled list of case names, in the order

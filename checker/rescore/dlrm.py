@@ -1,8 +1,9 @@
 """ROC-AUC (and click accuracy) for DLRM (MLPerf Inference v0.7) from the logged click predictions.
 
 What the v0.7 reference does, and so what this module reads (mlcommons/inference,
-recommendation/dlrm/pytorch: tools/accuracy-dlrm.py, python/criteo.py, python/main.py; the round's
-checker is r0.7 @ 75018167):
+recommendation/dlrm/pytorch; the round is r0.7 @ 75018167: python/criteo.py was read at 2f42f34f,
+tools/accuracy-dlrm.py in a copy with its --day-23-file and --aggregation-trace-file options, the
+ones NVIDIA's v0.7 harness passes it, inference_results_v0.7 @ 1321d137):
 
 - A LoadGen sample is an aggregate of consecutive user-item pairs of the Criteo Terabyte test set
   (the first half of day 23, 89,137,319 pairs in 330,067 samples of at most 700 pairs). Sample i is

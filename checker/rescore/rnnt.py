@@ -1,8 +1,9 @@
 """Word error rate for RNN-T (MLPerf Inference v0.7) from the logged character ids and the transcripts.
 
 What the v0.7 reference does, and so what this module reads (mlcommons/inference,
-speech_recognition/rnnt: accuracy_eval.py, pytorch_SUT.py, QSL.py, pytorch/helpers.py,
-pytorch/parts/manifest.py and parts/text/cleaners.py; the round's checker is r0.7 @ 75018167):
+speech_recognition/rnnt; the round is r0.7 @ 75018167: pytorch_SUT.py was read at 257028f9,
+accuracy_eval.py and QSL.py in copies of that era, pytorch/parts/manifest.py and
+parts/text/cleaners.py as the v0.7 submitters ship them, inference_results_v0.7 @ 1321d137):
 
 - Alphabet: the 28 labels `" ", "a" … "z", "'"` (ids 0–27); id 28 is the RNN-T blank, which the
   greedy decoder never emits (the reference's decoding has no entry for it, nor for any other id).

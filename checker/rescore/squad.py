@@ -1,8 +1,9 @@
 """SQuAD v1.1 F1 and exact match for BERT (MLPerf Inference v0.7) from the logged start/end logits.
 
-What the v0.7 reference does, and so what this module reads (mlcommons/inference, language/bert:
-accuracy-squad.py, create_squad_data.py, evaluate_v1.1.py; the round's checker is r0.7 @ 75018167,
-the scripts were read at 0872edc6 and its 2021 predecessors, whose post-processing is the 2020 one):
+What the v0.7 reference does, and so what this module reads (mlcommons/inference, language/bert;
+the round is r0.7 @ 75018167, whose copies were not at hand: accuracy-squad.py was read at 0872edc6
+and in an earlier copy whose get_final_text still uses the basic tokeniser, as the 2020 script
+did; create_squad_data.py at 2659c1b1; evaluate_v1.1.py at 03c283d6):
 
 - Ground truth: the SQuAD v1.1 dev set, `dev-v1.1.json` (`{"version": "1.1", "data": [{"paragraphs":
   [{"context", "qas": [{"id", "question", "answers": [{"text", "answer_start"}]}]}]}]}`), and the
