@@ -28,8 +28,7 @@ from rescore_helpers import loadgen_log
 
 from checker.rescore import brats, dlrm, evaluators, rnnt, squad
 from checker.rescore.logscan import FirstPayloads, scan_log
-from checker.rescore.score import CannotScore, GroundTruthError
-from checker.rescore.stage import Job, run_job
+from checker.rescore.score import CannotScore, GroundTruthError, Score
 
 
 def loadgen_accuracy_log(workdir: Path, payloads: list[bytes]) -> Path:
@@ -72,6 +71,12 @@ def scanned(log: Path, samples: int) -> FirstPayloads:
     scan, first = scan_log(log, samples)
     assert first is not None and not scan.problems
     return first
+
+
+def rescored(log: Path, samples: int, evaluator: str, truth: Any, params: dict[str, Any] | None = None) -> Score:
+    """As a rescore job does it: the reader's first payloads, the registry's evaluator, and the ground
+    truth after a trip through pickle (it crosses to a worker process)."""
+    return evaluators.get(evaluator).score(scanned(log, samples), pickle.loads(pickle.dumps(truth)), params or {})
 
 
 # ============================================================== SQuAD v1.1 (BERT)
@@ -306,16 +311,15 @@ def test_squad_f1_end_to_end_through_loadgen(tmp_path: Path) -> None:
     assert set(expected) == set(TARGETS) and case.overlap_traps == 1
     assert expected["q6"] == "Alfred Nobel"  # the first window's span, scored the same as the last's
     log = loadgen_accuracy_log(tmp_path, [_bert_payload(m) for m in logits])
-    out = run_job(Job("bert", log, len(case.features), "squad_f1", pickle.loads(pickle.dumps(truth)), {}))
-    assert out.error is None and out.score is not None
+    out = rescored(log, len(case.features), "squad_f1", truth)
     preds, _how = squad.predictions(scanned(log, len(case.features)), truth)
     ids = [qa["id"] for art in case.dataset["data"] for p in art["paragraphs"] for qa in p["qas"]]
     assert dict(zip(ids, preds)) == expected
     em, f1 = _official(case.dataset, expected)
     assert 0 < em < 100 and 0 < f1 < 100  # some right, some partial
-    assert out.score["value"] == pytest.approx(f1, abs=1e-9)
-    assert out.score["detail"]["exact_match"] == pytest.approx(em, abs=1e-9)
-    assert out.score["dtype"] == "float32"
+    assert out.value == pytest.approx(f1, abs=1e-9)
+    assert out.detail["exact_match"] == pytest.approx(em, abs=1e-9)
+    assert out.dtype == "float32"
 
 
 def test_squad_transposed_float16_and_short_payloads(tmp_path: Path) -> None:
@@ -477,11 +481,10 @@ def test_auc_end_to_end_against_a_pair_count(tmp_path: Path, with_labels: bool) 
         # the reference SUT: np.array([[result, target], ...], np.float32).tobytes(); else the prediction alone
         payloads.append(np.stack([p, y], axis=1).astype(np.float32).tobytes() if with_labels else p.tobytes())
     log = loadgen_accuracy_log(tmp_path, payloads)
-    out = run_job(Job("dlrm", log, len(SIZES), "criteo_auc", pickle.loads(pickle.dumps(truth)), {}))
-    assert out.error is None and out.score is not None
+    out = rescored(log, len(SIZES), "criteo_auc", truth)
     want = _brute_auc([float(x) for x in preds], [int(v) for v in labels])
-    assert out.score["value"] == pytest.approx(100 * want, abs=1e-12)
-    d = out.score["detail"]
+    assert out.value == pytest.approx(100 * want, abs=1e-12)
+    d = out.detail
     good = sum(1 for p, y in zip(preds.tolist(), labels.tolist()) if round(p) == y)  # Python's round: half to even
     assert d["click_accuracy"] == pytest.approx(100 * good / len(labels)) and d["pairs"] == len(labels)
     assert d["samples"] == len(SIZES) and d["clicks"] == int(labels.sum())
@@ -602,8 +605,7 @@ def test_wer_end_to_end_against_edit_distance(tmp_path: Path, code: str, dtype: 
     assert list(truth.transcripts) == refs and truth.dropped == 1
     # the reference SUT: array.array('q', transcript); the accuracy script also reads int8 and int16
     log = loadgen_accuracy_log(tmp_path, [array.array(code, _ids(h)).tobytes() for h in HYPS])
-    out = run_job(Job("rnnt", log, len(refs), "librispeech_wer", pickle.loads(pickle.dumps(truth)), {}))
-    assert out.error is None and out.score is not None
+    out = rescored(log, len(refs), "librispeech_wer", truth)
     edits = [_levenshtein(h.split(), r.split()) for h, r in zip(HYPS, refs)]
     try:
         import editdistance
@@ -612,9 +614,9 @@ def test_wer_end_to_end_against_edit_distance(tmp_path: Path, code: str, dtype: 
     else:
         assert edits == [editdistance.eval(h.split(), r.split()) for h, r in zip(HYPS, refs)]
     words = sum(len(r.split()) for r in refs)
-    assert out.score["value"] == pytest.approx(100 * (1 - sum(edits) / words), abs=1e-12)
-    assert out.score["detail"]["wer"] == pytest.approx(100 * sum(edits) / words, abs=1e-12)
-    assert out.score["dtype"] == dtype and out.score["metric"] == "100-WER"
+    assert out.value == pytest.approx(100 * (1 - sum(edits) / words), abs=1e-12)
+    assert out.detail["wer"] == pytest.approx(100 * sum(edits) / words, abs=1e-12)
+    assert out.dtype == dtype and out.metric == "100-WER"
 
 
 @settings(max_examples=60, deadline=None)
@@ -753,10 +755,9 @@ def test_dice_end_to_end_small_volumes(tmp_path: Path, dtype: Any, name: str) ->
     padded = (10, 13, 16)
     crops, fulls = _brats_preds(by_sample, rng)
     log = loadgen_accuracy_log(tmp_path, [_softmax(c, padded, rng, dtype) for c in crops])
-    out = run_job(Job("unet", log, 4, "brats_dice", pickle.loads(pickle.dumps(truth)), {"padded_shape": padded}))
-    assert out.error is None and out.score is not None
-    assert out.score["value"] == pytest.approx(_independent_dice(fulls, by_sample), abs=1e-12)
-    assert out.score["dtype"] == name and 0 < out.score["value"] < 1
+    out = rescored(log, 4, "brats_dice", truth, {"padded_shape": padded})
+    assert out.value == pytest.approx(_independent_dice(fulls, by_sample), abs=1e-12)
+    assert out.dtype == name and 0 < out.value < 1
 
 
 def _plain_json_first(log: Path) -> FirstPayloads:
