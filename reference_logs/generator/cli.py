@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import v05
+from . import v05, v07
 
 HERE = Path(__file__).resolve().parents[1]  # reference_logs/
 
@@ -67,5 +67,6 @@ def main(argv: list[str] | None = None) -> int:
         return v05.generate(
             out, datasets, list(args.scenarios or v05.SCENARIOS), audit=not args.no_audit, quick=args.quick
         )
-    parser.error("v0.7 is not written yet")
-    return 2
+    if args.scenarios or args.quick:
+        parser.error("--scenarios and --quick are options of the v0.5 sample")
+    return v07.generate(out, datasets, audit=not args.no_audit)
