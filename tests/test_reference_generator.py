@@ -389,6 +389,25 @@ def _params(summary: Path) -> dict[str, str]:
     return verify.scan_summary(read(summary)).parameters
 
 
+# the v0.7 submission checker's system description fields (SPEC_ROUNDS 1.9); system_type demanded in v0.7
+V07_SYSTEM_REQUIRED = {"division", "submitter", "status", "system_name", "number_of_nodes", "host_processor_model_name",
+                       "host_processors_per_node", "host_processor_core_count", "host_memory_capacity",
+                       "host_storage_capacity", "host_storage_type", "accelerators_per_node", "accelerator_model_name",
+                       "accelerator_memory_capacity", "framework", "operating_system", "system_type"}
+V07_SYSTEM_OPTIONAL = {"other_software_stack", "host_processor_frequency", "host_processor_caches",
+                       "host_memory_configuration", "host_processor_interconnect", "host_networking",
+                       "host_networking_topology", "accelerator_frequency", "accelerator_host_interconnect",
+                       "accelerator_interconnect", "accelerator_interconnect_topology",
+                       "accelerator_memory_configuration", "accelerator_on-chip_memories", "cooling", "hw_notes", "sw_notes"}
+
+
+@needs_v07
+def test_v07_sample_system_descriptions_have_the_v07_fields_only() -> None:
+    for path in (V07 / "systems").glob("*.json"):
+        keys = set(json.loads(read(path)))
+        assert V07_SYSTEM_REQUIRED <= keys <= V07_SYSTEM_REQUIRED | V07_SYSTEM_OPTIONAL, (path, keys)
+
+
 @needs_v07
 def test_v07_sample_layout() -> None:
     results = _v07_results()

@@ -202,7 +202,7 @@ def write_truth(datasets: Path, tmp: Path, log: Callable[[str], None]) -> Truth:
 
 
 def system_description(system: str, system_type: str) -> dict[str, Any]:
-    """The v0.7 system description (the v0.7 required fields, system_type, some optional ones)."""
+    """The v0.7 system description: the v0.7 checker's required fields, system_type, and only fields it knows."""
     return {
         "submitter": SUBMITTER,
         "division": DIVISION,
@@ -213,7 +213,6 @@ def system_description(system: str, system_type: str) -> dict[str, Any]:
         "host_processor_model_name": "Generic x86-64 CPU",
         "host_processors_per_node": 1,
         "host_processor_core_count": 2,
-        "host_processor_vcpu_count": 2,
         "host_memory_capacity": "8GB",
         "host_storage_capacity": "64GB",
         "host_storage_type": "SSD",
