@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import bleu, coco, imagenet, ncf
-from .logscan import FirstPayloads
+from .reader import FirstPayloads
 from .score import Score
 
 
