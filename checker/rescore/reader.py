@@ -291,17 +291,13 @@ class _Range:
                 raise ValueError("odd")
             raw = binascii.a2b_hex("".join(datas))
         except ValueError:
-            chunks = []
-            for i, d in enumerate(datas):
-                try:
-                    chunks.append(binascii.a2b_hex(d) if len(d) % 2 == 0 else b"?")
-                except ValueError:
-                    chunks.append(b"?")
-                if chunks[-1] == b"?":
-                    bad[i], chunks[-1] = True, b""
+            chunks = [_unhex(d) for d in datas]
+            for i, c in enumerate(chunks):
+                if c is None:
+                    bad[i] = True
                     self.problems.note(at[i], f"bad payload at byte {at[i]}: data is not an even-length hex string")
-            raw = b"".join(chunks)
-            hex_lengths = np.fromiter(map(len, chunks), np.int64, len(chunks)) * 2
+            raw = b"".join(c or b"" for c in chunks)
+            hex_lengths = np.fromiter((2 * len(c or b"") for c in chunks), np.int64, len(chunks))
         self.problems.flush()
         q, big = _qsl_array([e.qsl_idx for e in entries])
         return Block(base, q, _offsets(hex_lengths >> 1), np.frombuffer(raw, np.uint8), bad, big, fast=False)
@@ -334,6 +330,16 @@ class _Range:
         junk = body[1:].lstrip(_WS) if body.startswith(expect) else body
         off = a + len(gap.rstrip(_WS)) - len(junk)
         self.problems.note(base + off, f"unexpected text at byte {base + off}: {junk[:40]!r}")
+
+
+def _unhex(data: str) -> bytes | None:
+    """The bytes of an even-length hex string; None for anything else (whitespace included)."""
+    if len(data) % 2:
+        return None
+    try:
+        return binascii.a2b_hex(data)
+    except ValueError:
+        return None
 
 
 def _first_bad(objs: list[bytes]) -> tuple[list[Entry], int]:
@@ -625,7 +631,7 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def workers_for(size: int, workers: int | None = None) -> int:
+def _workers(size: int, workers: int | None = None) -> int:
     """Explicit `workers`, else one per core (at most 4) for a log over PARALLEL_FROM_BYTES read from the
     main process; one inside a worker process (its pool already uses the cores)."""
     if workers is not None:
@@ -654,11 +660,12 @@ def scan_log(path: Path, samples: int, keep: bool = True, want_hash: bool = Fals
              block_bytes: int = BLOCK_BYTES, workers: int | None = None) -> tuple[LogScan, FirstPayloads | None]:
     """Stream an accuracy log once: structure, coverage of `samples` indices, first payloads (if `keep`).
 
-    `workers`: processes reading byte ranges of the log; None = one per core for a big log (see
-    workers_for). Ranges are merged in file order, so the answers do not depend on it.
+    `workers`: processes reading byte ranges of the log; None = one per core (at most 4) for a log
+    over PARALLEL_FROM_BYTES opened from the main process. Ranges are merged in file order, so the
+    answers do not depend on it.
     """
     size = path.stat().st_size
-    n = workers_for(size, workers)
+    n = _workers(size, workers)
     if n <= 1:
         tally, sha = _scan_range(path, 0, size, size, samples, keep, block_bytes, want_hash)
     else:
