@@ -12,7 +12,8 @@ the group's bytes over the CPU time this process spent (everything runs in it), 
 
 End to end: `mlcheck rescore` over the v0.5 corpus with the ImageNet label map (-j 1 and the default,
 one job per core) against accuracy-imagenet.py's approach over the same logs (a fresh process each,
-one pass over every ImageNet log it scores), interleaved; wall and CPU (user + sys) medians.
+one pass over every ImageNet log it scores), and the reader's share alone (scan_log + score_top1 over
+the same logs in a fresh process); interleaved, wall and CPU (user + sys) medians.
 
 The corpus is --corpus, else $MLCHECK_CORPUS, else ../shared/corpus/unpack beside the repository.
 """
@@ -183,12 +184,29 @@ print(json.dumps(out))
 """
 
 
+LIBRARY_IMAGENET = r"""
+import json, sys
+from pathlib import Path
+from checker.rescore.imagenet import load_val_map, score_top1
+from checker.rescore.reader import scan_log
+jobs = json.load(open(sys.argv[1]))
+labels = load_val_map(Path(sys.argv[2]))
+out = []
+for log, dtype, offset in jobs:
+    _, first = scan_log(Path(log), len(labels))
+    out.append(score_top1(first, labels, offsets=(offset,)).value)
+print(json.dumps(out))
+"""
+
+
 def child(cmd: list[str]) -> tuple[float, float, str]:
     """(wall, user + sys CPU of the command and its children, stdout)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     wall = time.perf_counter() - t
+    if out.returncode not in (0, 1):  # 1: the corpus has findings of error severity
+        raise RuntimeError(f"{cmd[:4]} exited {out.returncode}: {out.stderr[-500:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), out.stdout
 
@@ -217,11 +235,16 @@ def rescore_end_to_end(corpus: Path, repeat: int, tmp: Path) -> None:
     script = tmp / "reference_imagenet.py"
     script.write_text(REFERENCE_IMAGENET)
     reference = [sys.executable, str(script), str(spec), str(val_map)]
+    library = tmp / "library_imagenet.py"
+    library.write_text(LIBRARY_IMAGENET)
     runs: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for _ in range(repeat):
         wall, cpu, out = child(reference)
         assert np.allclose(json.loads(out), values, atol=1e-9), "the reference and mlcheck disagree"
         runs["reference"].append((wall, cpu))
+        wall, cpu, out = child([sys.executable, str(library), str(spec), str(val_map)])
+        assert np.allclose(json.loads(out), values, atol=1e-9), "scan_log + score_top1 and mlcheck disagree"
+        runs["scan_log + score_top1"].append((wall, cpu))
         for name, cmd in (("mlcheck rescore -j 1", [*mlcheck, "--jobs", "1"]), ("mlcheck rescore", mlcheck)):
             wall, cpu, _ = child(cmd)
             runs[name].append((wall, cpu))
