@@ -191,8 +191,8 @@ class _Range:
                     return
                 if cap >= MAX_ENTRY_BYTES:
                     self.stopped = True
-                    self.problems.add(f"no entry ends in the {MAX_ENTRY_BYTES >> 20} MiB from byte {pos}: "
-                                      "not an accuracy log")
+                    span = f"{MAX_ENTRY_BYTES >> 20} MiB" if MAX_ENTRY_BYTES >= 1 << 20 else f"{MAX_ENTRY_BYTES} bytes"
+                    self.problems.add(f"no entry ends in the {span} from byte {pos}: not an accuracy log")
                     return
                 cap = min(2 * cap, MAX_ENTRY_BYTES)  # one entry longer than a block
                 grown = bytearray(cap + 1)
