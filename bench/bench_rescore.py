@@ -15,9 +15,10 @@ Generates accuracy logs in LoadGen's exact layout. Each ratio is the median of i
   image size, inverse class map, a detection dict appended), against a generated 5000-image size table,
   vs scan_log + coco.detections (what score_coco builds). The bench checks, untimed, that both give
   the same detections (count, image and category ids exactly, boxes and scores within float32).
-The streaming reader parses blocks on two threads for logs over 32 MiB, so its ratio depends on
-the second core being idle.
-- memory: the --big-mb log (2 GB by default) scanned and scored in a child process; its peak RSS printed.
+The reader splits a log over 64 MiB into byte ranges read by one worker process per core, so its
+ratio on those logs depends on the second core being idle.
+- memory: the --big-mb log (2 GB by default) scanned and scored in a child process, on one worker and
+  on the default workers; the peak RSS of that process and of its largest worker printed.
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def straightforward_coco(log: Path, image_map: list[dict[str, Any]], coco_dir: s
 def streaming_coco(log: Path, heights: np.ndarray, widths: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """scan_log + coco.detections: the rows score_coco hands to COCO.loadRes."""
     from checker.rescore.coco import detections
-    from checker.rescore.logscan import scan_log
+    from checker.rescore.reader import scan_log
 
     _, first = scan_log(log, COCO_SAMPLES)
     assert first is not None
@@ -239,11 +240,11 @@ def report(size: float, base_t: list[float], fast_t: list[float], ratios: list[f
     print(f"  ratio: {statistics.median(ratios):.1f}x median (pairs: {', '.join(f'{r:.1f}' for r in ratios)})")
 
 
-def streaming(log: Path, val_map: Path) -> float:
+def streaming(log: Path, val_map: Path, workers: int | None = None) -> float:
     from checker.rescore.imagenet import load_val_map, score_top1
-    from checker.rescore.logscan import scan_log
+    from checker.rescore.reader import scan_log
 
-    _, first = scan_log(log, SAMPLES)
+    _, first = scan_log(log, SAMPLES, workers=workers)
     assert first is not None
     return score_top1(first, load_val_map(val_map)).value
 
@@ -255,16 +256,19 @@ def main() -> None:
     ap.add_argument("--coco-mb", type=int, default=64, help="COCO-like log size; 0 skips it")
     ap.add_argument("--dir", type=Path, default=None)
     ap.add_argument("--repeat", type=int, default=3, help="interleaved timing pairs on the throughput log")
-    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         t = time.perf_counter()
-        v = streaming(Path(a.child[0]), Path(a.child[1]))
+        v = streaming(Path(a.child[0]), Path(a.child[1]), int(a.child[2]) or None)
         # VmHWM is per address space, so it starts afresh at exec (ru_maxrss would include the
         # parent's pages inherited through fork, before exec)
         hwm = [line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM")]
         peak_mb = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": peak_mb, "value": v}))
+        # the worker processes (forked from this one, so their peak counts the pages they share with it)
+        workers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": peak_mb, "workers_mb": workers_mb,
+                          "value": v}))
         return
     tmp = Path(a.dir or tempfile.mkdtemp(prefix="bench_rescore_"))
     tmp.mkdir(parents=True, exist_ok=True)
@@ -273,7 +277,7 @@ def main() -> None:
     n = generate(cmp_log, a.cmp_mb)
     size = cmp_log.stat().st_size / 1e6
     import checker.rescore.imagenet
-    import checker.rescore.logscan
+    import checker.rescore.reader
 
     # interleaved pairs on the same log; the shared cores' load moves both sides of a pair alike
     base_t, fast_t, ratios, v_fast = pairs(lambda: straightforward(cmp_log, val_map),
@@ -300,12 +304,16 @@ def main() -> None:
     big = tmp / "big.json"
     n = generate(big, a.big_mb, seed=2)
     size = big.stat().st_size / 1e6
-    out = subprocess.run([sys.executable, __file__, "--child", str(big), str(val_map)], check=True,
-                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
-    child = json.loads(out.stdout)
     print(f"memory log: {size:.0f} MB, {n} entries")
-    print(f"  streaming: {child['seconds']:.1f} s ({size / child['seconds']:.0f} MB/s), "
-          f"peak RSS {child['peak_mb']:.0f} MB (whole process, numpy included)")
+    for workers in (1, 0):
+        out = subprocess.run([sys.executable, __file__, "--child", str(big), str(val_map), str(workers)], check=True,
+                             capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+        child = json.loads(out.stdout)
+        who = "one worker" if workers == 1 else "default workers"
+        extra = f", largest worker {child['workers_mb']:.0f} MB" if workers != 1 else ""
+        print(f"  streaming, {who}: {child['seconds']:.1f} s ({size / child['seconds']:.0f} MB/s), "
+              f"peak RSS {child['peak_mb']:.0f} MB (whole process, numpy included){extra}")
     big.unlink()
 
 

@@ -217,7 +217,7 @@ accuracy_log_bytes = st.one_of(
 @settings(max_examples=150, deadline=None)
 @given(accuracy_log_bytes, st.integers(min_value=0, max_value=64), st.sampled_from([64, 4096]))
 def test_accuracy_log_scan_any_bytes(data: bytes, samples: int, block: int) -> None:
-    mod = _optional("checker.rescore.logscan")
+    mod = _optional("checker.rescore.reader")
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "mlperf_log_accuracy.json"
         p.write_bytes(data)

@@ -13,7 +13,7 @@ import pytest
 from rescore_helpers import loadgen_log
 
 from checker.rescore import bleu, coco, imagenet, ncf
-from checker.rescore.logscan import scan_log
+from checker.rescore.reader import scan_log
 from checker.rescore.score import CannotScore, GroundTruthError
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .logscan import FirstPayloads
+from .reader import FirstPayloads
 from .score import GroundTruthError, Score
 
 

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .logscan import FirstPayloads
+from .reader import FirstPayloads
 from .score import CannotScore, GroundTruthError, Score
 
 PADDED_SHAPE = (224, 224, 160)

@@ -36,7 +36,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
-from .logscan import FirstPayloads
+from .reader import FirstPayloads
 from .score import CannotScore, GroundTruthError, Score
 
 TRACE_NAMES = ("dlrm_trace_of_aggregated_samples.txt", "sample_partition_trace.txt")

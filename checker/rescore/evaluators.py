@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import bleu, brats, coco, dlrm, imagenet, ncf, rnnt, squad
-from .logscan import FirstPayloads
+from .reader import FirstPayloads
 from .score import Score
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .logscan import FirstPayloads
+from .reader import FirstPayloads
 from .score import CannotScore, GroundTruthError, Score
 
 I64 = npt.NDArray[np.int64]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import evaluators
-from .logscan import LogScan, scan_log
+from .reader import LogScan, scan_log
 from .score import CannotScore, Score
 
 

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .logscan import FirstPayloads
+from .reader import FirstPayloads
 from .score import CannotScore, GroundTruthError, Score
 
 LABELS = (" ", *"abcdefghijklmnopqrstuvwxyz", "'")

@@ -15,7 +15,7 @@ from typing import Any
 from ...options import ValidateOptions
 from ...rescore import evaluators
 from ...rescore.jobs import Job, JobResult, map_jobs, workers_for
-from ...rescore.logscan import LogScan
+from ...rescore.reader import LogScan
 from ...rescore.score import Score
 from .facts import ACCURACY_LOG, ResultFacts, TreeFacts
 

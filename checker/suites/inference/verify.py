@@ -1,7 +1,7 @@
 """Compliance-test outputs: the submitters' verify_*.txt and the LoadGen accuracy logs they compared.
 
-Accuracy logs can be tens of megabytes, so they are scanned in chunks with a regular
-expression over the JSON text; nothing here loads a whole log as JSON.
+Accuracy logs can be tens of megabytes, so they are streamed block by block through the
+accuracy-log reader; nothing here loads a whole log as JSON.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CHUNK = 1 << 22  # 4 MiB per read when scanning an accuracy log
+from ...rescore.reader import iter_entries
 
-# One entry of mlperf_log_accuracy.json: {"seq_id": 1, "qsl_idx": 16943, "data": "4D00..."}
-_ENTRY = re.compile(rb'"qsl_idx"\s*:\s*(\d+)\s*,\s*"data"\s*:\s*"([0-9A-Fa-f]*)"')
+CHUNK = 1 << 22  # 4 MiB per read when scanning an accuracy log
 _KV = re.compile(r"^\s*([A-Za-z0-9_ -]+?)\s*=\s*(\S+)\s*$")
 _VERDICT = re.compile(r"^\s*TEST (PASS|FAIL)\b:?\s*(.*)$")
 
@@ -68,25 +67,13 @@ def parse_verify(text: str) -> VerifyOutput:
     return out
 
 
-def iter_accuracy_entries(path: Path) -> Iterator[tuple[int, str]]:
-    """(qsl_idx, data hex in upper case) for each entry of an accuracy log, streamed in chunks."""
-    carry = b""
-    with path.open("rb") as fh:
-        while True:
-            chunk = fh.read(CHUNK)
-            buf = carry + chunk
-            if not chunk:
-                for m in _ENTRY.finditer(buf):
-                    yield int(m.group(1)), m.group(2).decode("ascii").upper()
-                return
-            # keep the tail after the last complete entry for the next round
-            cut = buf.rfind(b"}")
-            if cut < 0:
-                carry = buf
-                continue
-            for m in _ENTRY.finditer(buf, 0, cut + 1):
-                yield int(m.group(1)), m.group(2).decode("ascii").upper()
-            carry = buf[cut + 1:]
+def iter_accuracy_entries(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(qsl_idx, payload) for each well-formed entry of an accuracy log with valid hex, in file order."""
+    for block in iter_entries(path, CHUNK):
+        if block.bad.any():
+            yield from (e for e, bad in zip(block.items(), block.bad.tolist()) if not bad)
+        else:
+            yield from block.items()
 
 
 TRUNCATION_MARK = b"\n\n...\n\n"  # later rounds keep a log's first and last 4 KiB around this
@@ -127,7 +114,7 @@ def compare_responses(accuracy_log: Path, sampled_log: Path, dataset_samples: in
     the data set, so an index past its end is matched modulo `dataset_samples`.
     """
     out = ResponseComparison()
-    first: dict[int, str] = {}
+    first: dict[int, bytes] = {}
     for idx, data in iter_accuracy_entries(accuracy_log):
         out.acc_entries += 1
         seen = first.get(idx)
@@ -152,7 +139,7 @@ def compare_responses(accuracy_log: Path, sampled_log: Path, dataset_samples: in
             out.perf_data_mismatch += 1
             if len(out.examples) < 5:
                 out.examples.append(idx)
-            if ref[:2] != data[:2]:
+            if ref[:1] != data[:1]:
                 out.perf_first_byte_mismatch += 1
             if len(ref) != len(data):
                 out.perf_length_mismatch += 1

@@ -1,0 +1,721 @@
+"""The accuracy-log reader: one streaming pass over LoadGen's mlperf_log_accuracy.json.
+
+The file is a JSON list of `{"seq_id": N, "qsl_idx": M, "data": "<hex>"}` objects. It is read in
+blocks cut just after a `}`; each block becomes a JSON list (its leading `,` turned into `[`, a `]`
+put after it) that msgspec decodes into typed entries in one call. Coverage, duplicates and payload
+lengths are then counted with numpy over the block's arrays, and the hex is decoded by one
+binascii call per block. A block that does not decode cleanly (bad JSON, a missing comma, junk, a
+duplicate, missing or extra key, bad hex) is read again entry by entry, which says what is wrong and
+at which byte. Only the first payload of each sample is kept, so memory is bounded by the data set,
+not by the log. A big log is split into byte ranges read by worker processes, merged in file order.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from io import BufferedReader
+from itertools import accumulate
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+BLOCK_BYTES = 4 * 1024 * 1024  # a block's decoded entries take a few times its size
+# No '}' in this many bytes ends the scan (a 10 GB file of NULs has none). The largest response the rounds log
+# is one 3D-UNet volume, 4 x 224 x 224 x 160 float32 values: 257 MiB of hex (float16: 128 MiB).
+MAX_ENTRY_BYTES = 320 * 1024 * 1024
+PARALLEL_FROM_BYTES = 64 * 1024 * 1024  # smaller logs are read in the calling process
+MAX_PROBLEMS = 5
+I64_MIN, I64_MAX = -(2**63), 2**63 - 1
+
+I64 = npt.NDArray[np.int64]
+U8 = npt.NDArray[np.uint8]
+Mask = npt.NDArray[np.bool_]
+
+_WS = b" \t\r\n"  # JSON's whitespace
+_SKIP_WS = re.compile(rb"[ \t\r\n]*")
+_OBJECT = re.compile(rb"\{[^{}]*\}")
+_TRUNCATION = re.compile(rb"[ \t\r\n]\.\.\.[ \t\r\n]")  # later rounds keep 4 KiB, "\n\n...\n\n", 4 KiB
+_AT_BYTE = re.compile(r" \(byte (\d+)\)$")
+_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+_AT_INDEX = re.compile(r" - at `\$\[(\d+)\]")
+_EMPTY_LIST = re.compile(rb"[ \t\r\n]*\[[ \t\r\n]*\][ \t\r\n]*")
+_CLOSE = re.compile(rb"[ \t\r\n]*\][ \t\r\n]*")
+
+
+class Entry(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """One logged response, as LoadGen writes it."""
+
+    seq_id: int
+    qsl_idx: int
+    data: str
+
+
+_LIST = msgspec.json.Decoder(list[Entry])
+_ONE = msgspec.json.Decoder(Entry)
+_QSL = attrgetter("qsl_idx")
+_DATA = attrgetter("data")
+
+
+@dataclass
+class Block:
+    """The entries decoded from one block of the file, in file order."""
+
+    start: int  # byte offset of the block in the file
+    qsl: I64  # qsl_idx; values outside int64 are clipped here and kept exactly in `big`
+    offsets: I64  # len(qsl) + 1 offsets into payload
+    payload: U8
+    bad: Mask  # data that is not an even-length hex string: its payload is empty
+    big: dict[int, int] = field(default_factory=dict)  # entry index -> qsl_idx outside int64
+    fast: bool = True  # decoded in one call (False: entry by entry)
+
+    def __len__(self) -> int:
+        return len(self.qsl)
+
+    def items(self) -> list[tuple[int, bytes]]:
+        """(qsl_idx, payload) per entry, qsl_idx exactly as logged."""
+        q: list[int] = self.qsl.tolist()
+        for i, v in self.big.items():
+            q[i] = v
+        raw = self.payload.tobytes()
+        off: list[int] = self.offsets.tolist()
+        return [(q[i], raw[off[i]:off[i + 1]]) for i in range(len(q))]
+
+
+def _qsl_array(values: list[int]) -> tuple[I64, dict[int, int]]:
+    try:
+        return np.array(values, dtype=np.int64), {}
+    except OverflowError:  # an index past int64: clipped (it is out of range either way), kept exactly
+        big = {i: v for i, v in enumerate(values) if not I64_MIN <= v <= I64_MAX}
+        return np.array([min(max(v, I64_MIN), I64_MAX) for v in values], dtype=np.int64), big
+
+
+def _offsets(byte_lengths: I64) -> I64:
+    off = np.zeros(len(byte_lengths) + 1, np.int64)
+    np.cumsum(byte_lengths, out=off[1:])
+    return off
+
+
+class _Problems:
+    """The first MAX_PROBLEMS problems of a scan in file order, each naming a byte offset."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self.pending: list[tuple[int, str]] = []  # a block's, found out of order
+
+    def add(self, text: str) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(text)
+
+    def note(self, at: int, text: str) -> None:
+        self.pending.append((at, text))
+
+    def flush(self) -> None:
+        for _, text in sorted(self.pending, key=lambda p: p[0]):
+            self.add(text)
+        self.pending.clear()
+
+
+def _decode_error(exc: msgspec.DecodeError, at: int) -> tuple[int, str]:
+    """msgspec's message with its offset made absolute (`at`: where the decoded text starts)."""
+    msg = str(exc)
+    m = _AT_BYTE.search(msg)
+    if m:
+        return at + int(m.group(1)), msg[:m.start()]
+    m = _AT_PATH.search(msg)
+    if m:
+        return at, msg[:m.start()] + (f" (in {m.group(1)})" if m.group(1) else "")
+    return at, msg
+
+
+def _duplicate_keys(obj: bytes) -> list[str]:
+    keys: list[str] = []
+
+    def pairs(kv: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys.extend(k for k, _ in kv)
+        return {}
+
+    try:
+        json.loads(obj, object_pairs_hook=pairs)
+    except ValueError:
+        return []
+    return sorted(k for k, c in Counter(keys).items() if c > 1)
+
+
+class _Range:
+    """Reads the bytes [start, end) of an open log block by block; `start` is 0 or just after a '}'."""
+
+    def __init__(self, f: BufferedReader, start: int, end: int, size: int, block_bytes: int,
+                 digest: Any = None) -> None:
+        self.f, self.start, self.end, self.size = f, start, end, size
+        self.block_bytes = max(1, min(block_bytes, MAX_ENTRY_BYTES))
+        self.digest = digest
+        self.problems = _Problems()
+        self.truncated = False
+        self.stopped = False  # an entry longer than MAX_ENTRY_BYTES: the rest is not read
+
+    def __iter__(self) -> Iterator[Block]:
+        f = self.f
+        f.seek(self.start)
+        cap = max(1, min(self.block_bytes, self.end - self.start))  # a small log needs no whole block
+        buf = bytearray(cap + 1)  # one spare byte for the ']' put after a block
+        mv = memoryview(buf)
+        pos = self.start  # file offset of buf[0]
+        fill = 0  # bytes held: the carry after the last block's '}', then what was read
+        left = self.end - self.start  # bytes of the range not read yet
+        while True:
+            while fill < cap and left:
+                got = f.readinto(mv[fill:fill + min(cap - fill, left)])
+                if not got:  # the file shrank while being read
+                    left = 0
+                    break
+                if self.digest is not None:
+                    self.digest.update(mv[fill:fill + got])
+                fill += got
+                left -= got
+            cut = buf.rfind(b"}", 0, fill)
+            if cut < 0:
+                if not left:
+                    self._tail(bytes(mv[:fill]), pos)
+                    return
+                if cap >= MAX_ENTRY_BYTES:
+                    self.stopped = True
+                    span = f"{MAX_ENTRY_BYTES >> 20} MiB" if MAX_ENTRY_BYTES >= 1 << 20 else f"{MAX_ENTRY_BYTES} bytes"
+                    self.problems.add(f"no entry ends in the {span} from byte {pos}: not an accuracy log")
+                    return
+                cap = min(2 * cap, MAX_ENTRY_BYTES)  # one entry longer than a block
+                grown = bytearray(cap + 1)
+                grown[:fill] = mv[:fill]
+                buf, mv = grown, memoryview(grown)
+                continue
+            yield self._block(buf, mv, cut + 1, pos)
+            rest = fill - (cut + 1)
+            buf[:rest] = buf[cut + 1:fill]
+            pos += cut + 1
+            fill = rest
+
+    def _tail(self, tail: bytes, pos: int) -> None:
+        """What follows the last '}' of the file: the list's closing ']' (or the whole of an empty list)."""
+        if self.end < self.size:
+            return  # a range that ends before the file does ends just after a '}'
+        body = tail.strip(_WS)
+        at = pos + len(tail) - len(tail.lstrip(_WS))  # the first byte that is not whitespace
+        if pos == 0:
+            if not tail:
+                self.problems.add("the file is empty")
+            elif not body:
+                self.problems.add("the file holds only whitespace, not a JSON list")
+            elif not _EMPTY_LIST.fullmatch(tail):
+                self._truncation(tail)
+                self.problems.add(f"not a JSON list of entries: the file holds {body[:40]!r}")
+            return
+        if _CLOSE.fullmatch(tail):
+            return
+        self._truncation(tail)
+        if not body:
+            self.problems.add(f"the list is not closed: no ']' after the entry ending at byte {pos - 1}")
+        elif body.startswith(b"]"):
+            junk = body[1:].lstrip(_WS)
+            self.problems.add(f"unexpected text after the list at byte {at + len(body) - len(junk)}: {junk[:40]!r}")
+        elif body.endswith(b"]"):
+            self.problems.add(f"unexpected text at byte {at}: {body[:-1].rstrip(_WS)[:40]!r}")
+        else:
+            self.problems.add(f"the list is not closed: the file ends with {body[-40:]!r}")
+
+    def _truncation(self, text: bytes) -> None:
+        if _TRUNCATION.search(text):
+            self.truncated = True
+
+    def _block(self, buf: bytearray, mv: memoryview, n: int, pos: int) -> Block:
+        """Decode buf[:n] (whole entries, after a leading '[' or ',') as one list, else entry by entry."""
+        lead = ord("[") if pos == 0 else ord(",")
+        j = _SKIP_WS.match(buf, 0, n).end()  # type: ignore[union-attr]  # [ \t\r\n]* always matches
+        if j < n and buf[j] == lead:
+            saved = buf[n]
+            buf[j], buf[n] = ord("["), ord("]")
+            try:
+                fast = _fast(mv[j:n + 1], pos)
+            finally:
+                buf[j], buf[n] = lead, saved
+            if fast is not None:
+                return fast
+        return self._slow(bytes(mv[:n]), pos, lead)
+
+    def _slow(self, text: bytes, base: int, lead: int) -> Block:
+        """Entry by entry: each gap between objects checked, the objects decoded in runs that shrink
+        around a bad one, so a block with a few bad entries costs a few list decodes."""
+        self._truncation(text)
+        spans = [m.span() for m in _OBJECT.finditer(text)]
+        last = 0
+        expect = bytes([lead])
+        for a, b in spans:
+            self._gap(text, last, a, base, expect)
+            expect, last = b",", b
+        rest = text[last:]
+        if rest.strip(_WS):
+            off = last + len(rest) - len(rest.lstrip(_WS))
+            self.problems.note(base + off, f"unexpected text at byte {base + off}: {rest.strip(_WS)[:40]!r}")
+        objs = [text[a:b] for a, b in spans]
+        starts = [base + a for a, _ in spans]
+        entries: list[Entry] = []
+        at: list[int] = []
+        lo, window = 0, len(objs)
+        while lo < len(objs):
+            hi = min(len(objs), lo + window)
+            decoded, k = _first_bad(objs[lo:hi])
+            if k < 0:
+                entries.extend(decoded)
+                at.extend(starts[lo:hi])
+                lo, window = hi, 2 * window
+            elif k > 0:
+                window = k  # the objects before the bad one decode as one run
+            else:
+                self._reject(objs[lo], starts[lo], entries, at)
+                lo, window = lo + 1, 1
+        datas = [e.data for e in entries]
+        hex_lengths = np.fromiter(map(len, datas), np.int64, len(datas))
+        bad = np.zeros(len(datas), bool)
+        try:
+            if (hex_lengths & 1).any():
+                raise ValueError("odd")
+            raw = binascii.a2b_hex("".join(datas))
+        except ValueError:
+            chunks = [_unhex(d) for d in datas]
+            for i, c in enumerate(chunks):
+                if c is None:
+                    bad[i] = True
+                    self.problems.note(at[i], f"bad payload at byte {at[i]}: data is not an even-length hex string")
+            raw = b"".join(c or b"" for c in chunks)
+            hex_lengths = np.fromiter((2 * len(c or b"") for c in chunks), np.int64, len(chunks))
+        self.problems.flush()
+        q, big = _qsl_array([e.qsl_idx for e in entries])
+        return Block(base, q, _offsets(hex_lengths >> 1), np.frombuffer(raw, np.uint8), bad, big, fast=False)
+
+    def _reject(self, obj: bytes, at: int, entries: list[Entry], starts: list[int]) -> None:
+        """Say what is wrong with one object (kept after all if it decodes cleanly alone)."""
+        try:
+            e = _ONE.decode(obj)
+        except msgspec.DecodeError as exc:
+            where, msg = _decode_error(exc, at)
+            self.problems.note(where, f"malformed entry at byte {where}: {msg}")
+            return
+        dup = _duplicate_keys(obj)
+        if dup:
+            self.problems.note(at, f"malformed entry at byte {at}: duplicate key {', '.join(map(repr, dup))}")
+            return
+        entries.append(e)
+        starts.append(at)
+
+    def _gap(self, text: bytes, a: int, b: int, base: int, expect: bytes) -> None:
+        """The text between two entries (or before the first) is whitespace around one `expect`."""
+        gap = text[a:b]
+        body = gap.strip(_WS)
+        if body == expect:
+            return
+        if not body:
+            what = "the list does not start with '['" if expect == b"[" else "missing comma between entries"
+            self.problems.note(base + b, f"{what} at byte {base + b}")
+            return
+        junk = body[1:].lstrip(_WS) if body.startswith(expect) else body
+        off = a + len(gap.rstrip(_WS)) - len(junk)
+        self.problems.note(base + off, f"unexpected text at byte {base + off}: {junk[:40]!r}")
+
+
+def _unhex(data: str) -> bytes | None:
+    """The bytes of an even-length hex string; None for anything else (whitespace included)."""
+    if len(data) % 2:
+        return None
+    try:
+        return binascii.a2b_hex(data)
+    except ValueError:
+        return None
+
+
+def _first_bad(objs: list[bytes]) -> tuple[list[Entry], int]:
+    """Decode objects as one list: (entries, -1), or ([], index of the first bad one)."""
+    joined = b"[" + b",".join(objs) + b"]"
+    try:
+        entries = _LIST.decode(joined)
+    except msgspec.ValidationError as exc:  # msgspec validates in order: "... - at `$[k]...`"
+        m = _AT_INDEX.search(str(exc))
+        return [], int(m.group(1)) if m else 0
+    except msgspec.DecodeError as exc:  # bad JSON at "(byte b)" of the joined text: the object holding b
+        m = _AT_BYTE.search(str(exc))
+        if m is None:
+            return [], 0
+        ends = list(accumulate(len(o) + 1 for o in objs))
+        return [], min(bisect_right(ends, int(m.group(1))), len(objs) - 1)
+    if joined.count(b'"') == 8 * len(objs):
+        return entries, -1
+    k = next((i for i, o in enumerate(objs) if o.count(b'"') != 8 and _duplicate_keys(o)), -1)
+    return (entries, -1) if k < 0 else ([], k)
+
+
+def _fast(view: memoryview, base: int) -> Block | None:
+    """The block as one JSON list of entries, or None when any entry is not clean."""
+    try:
+        entries = _LIST.decode(view)
+    except msgspec.DecodeError:
+        return None
+    n = len(entries)
+    if int(np.count_nonzero(np.frombuffer(view, np.uint8) == 34)) != 8 * n:
+        return None  # more quotes than three keys and a string per entry: a repeated key (msgspec keeps the last)
+    datas: list[str] = list(map(_DATA, entries))
+    hex_lengths = np.fromiter(map(len, datas), np.int64, n)
+    if (hex_lengths & 1).any():
+        return None
+    try:
+        raw = binascii.a2b_hex("".join(datas))
+    except ValueError:  # a non-hex character, whitespace or a non-ASCII character
+        return None
+    big: dict[int, int] = {}
+    try:
+        q = np.fromiter(map(_QSL, entries), np.int64, n)
+    except OverflowError:
+        q, big = _qsl_array(list(map(_QSL, entries)))
+    return Block(base, q, _offsets(hex_lengths >> 1), np.frombuffer(raw, np.uint8), np.zeros(n, bool), big)
+
+
+@dataclass
+class _Tally:
+    """What a run of blocks established; tallies of consecutive byte ranges merge in file order."""
+
+    samples: int
+    keep: bool
+    entries: int = 0
+    bad_payloads: int = 0
+    out_of_range: int = 0
+    out_of_range_examples: list[int] = field(default_factory=list)
+    lengths: Counter[int] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    truncated: bool = False
+    stopped: bool = False
+    fast_blocks: int = 0
+    slow_blocks: int = 0
+    unique: int = 0
+    # position (in this tally) of each sample's first entry, I64_MAX if none; made at the first in range
+    first: I64 | None = None
+    kept_q: list[I64] = field(default_factory=list)
+    kept_len: list[I64] = field(default_factory=list)
+    kept_pay: list[U8] = field(default_factory=list)
+
+    def positions(self) -> I64:
+        if self.first is None:
+            self.first = np.full(max(self.samples, 0), I64_MAX, np.int64)
+        return self.first
+
+    def add(self, b: Block) -> None:
+        n = len(b)
+        if b.fast:
+            self.fast_blocks += 1
+        else:
+            self.slow_blocks += 1
+        if n == 0:
+            return
+        lens = np.diff(b.offsets)
+        self.bad_payloads += int(b.bad.sum())
+        good = lens[~b.bad] if b.bad.any() else lens
+        if len(good) and int(good.min()) == int(good.max()):
+            self.lengths[int(good[0])] += len(good)
+        elif len(good):
+            counts = np.bincount(good)
+            nz = np.flatnonzero(counts)
+            self.lengths.update(dict(zip(nz.tolist(), counts[nz].tolist())))
+        q = b.qsl
+        inside = (q >= 0) & (q < self.samples)
+        everything = bool(inside.all())
+        if not everything:
+            out = np.flatnonzero(~inside)
+            self.out_of_range += len(out)
+            room = MAX_PROBLEMS - len(self.out_of_range_examples)
+            self.out_of_range_examples.extend(b.big.get(i, int(q[i])) for i in out[:max(room, 0)].tolist())
+        start = self.entries
+        self.entries += n
+        idx = np.arange(n, dtype=np.int64) if everything else np.flatnonzero(inside)
+        if not len(idx):
+            return
+        qi = q[idx]
+        pos = idx + start
+        first = self.positions()
+        np.minimum.at(first, qi, pos)
+        fresh = first[qi] == pos  # this entry is its sample's first, here and in earlier blocks
+        n_fresh = int(np.count_nonzero(fresh))
+        self.unique += n_fresh
+        if not self.keep or not n_fresh:
+            return
+        if everything and n_fresh == n:
+            self.kept_q.append(q)
+            self.kept_len.append(lens)
+            self.kept_pay.append(b.payload)
+            return
+        chosen = idx[fresh]
+        mask = np.zeros(n, bool)
+        mask[chosen] = True
+        self.kept_q.append(q[chosen])
+        self.kept_len.append(lens[chosen])
+        self.kept_pay.append(b.payload[np.repeat(mask, lens)])
+
+    def merge(self, later: _Tally) -> None:
+        """Fold in the tally of the byte range that follows this one (an earlier entry wins)."""
+        self.problems.extend(later.problems[:max(0, MAX_PROBLEMS - len(self.problems))])
+        self.truncated |= later.truncated
+        self.stopped = later.stopped
+        self.fast_blocks += later.fast_blocks
+        self.slow_blocks += later.slow_blocks
+        self.bad_payloads += later.bad_payloads
+        self.lengths.update(later.lengths)
+        self.out_of_range += later.out_of_range
+        room = MAX_PROBLEMS - len(self.out_of_range_examples)
+        self.out_of_range_examples.extend(later.out_of_range_examples[:max(room, 0)])
+        start = self.entries
+        self.entries += later.entries
+        if later.first is None:
+            return
+        first = self.positions()
+        new = (later.first < I64_MAX) & (first == I64_MAX)
+        first[new] = later.first[new] + start
+        self.unique += int(np.count_nonzero(new))
+        if self.keep and later.kept_q:
+            q, lens, pay = later.kept()
+            fresh = new[q]
+            if fresh.all():
+                self.kept_q.append(q)
+                self.kept_len.append(lens)
+                self.kept_pay.append(pay)
+            elif fresh.any():
+                self.kept_q.append(q[fresh])
+                self.kept_len.append(lens[fresh])
+                self.kept_pay.append(pay[np.repeat(fresh, lens)])
+
+    def kept(self) -> tuple[I64, I64, U8]:
+        """The kept first payloads as (qsl, byte lengths, bytes), in the order they were met."""
+        if not self.kept_q:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint8)
+        if len(self.kept_q) > 1:
+            self.kept_q = [np.concatenate(self.kept_q)]
+            self.kept_len = [np.concatenate(self.kept_len)]
+            self.kept_pay = [np.concatenate(self.kept_pay)]
+        return self.kept_q[0], self.kept_len[0], self.kept_pay[0]
+
+
+@dataclass
+class LogScan:
+    """What one pass over an accuracy log established; the structural checks read this."""
+
+    path: str
+    size: int = 0
+    entries: int = 0
+    unique: int = 0
+    duplicates: int = 0
+    out_of_range: int = 0
+    out_of_range_examples: list[int] = field(default_factory=list)
+    bad_payloads: int = 0
+    payload_lengths: dict[int, int] = field(default_factory=dict)  # decoded bytes -> entries
+    problems: list[str] = field(default_factory=list)  # what is malformed, with byte offsets (first few)
+    truncated: bool = False
+    sha256: str | None = None
+    fast_blocks: int = 0  # blocks decoded as one list
+    slow_blocks: int = 0  # blocks read entry by entry (something in them is malformed)
+    missing_examples: list[int] = field(default_factory=list)  # dataset samples absent from the log
+
+    @property
+    def well_formed(self) -> bool:
+        return not self.problems and not self.truncated
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class FirstPayloads:
+    """The first payload logged for each sample index in range, sorted by index."""
+
+    qsl: I64
+    offsets: I64
+    payload: U8
+
+    def fixed(self) -> tuple[int, U8] | None:
+        """(bytes per entry, matrix) when every payload has the same length; None otherwise."""
+        lens = np.diff(self.offsets)
+        if len(lens) == 0 or (lens != lens[0]).any():
+            return None
+        width = int(lens[0])
+        return width, self.payload.reshape(len(lens), width)
+
+    def get(self, i: int) -> bytes:
+        return self.payload[self.offsets[i]:self.offsets[i + 1]].tobytes()
+
+
+def _sorted_firsts(q: I64, lens: I64, pay: U8, samples: int) -> FirstPayloads:
+    """The kept first payloads (one per index in [0, samples), in the order met) sorted by index."""
+    off = _offsets(lens)
+    if len(q) < 2 or bool((q[1:] > q[:-1]).all()):
+        return FirstPayloads(q, off, pay)
+    if 16 * len(q) < samples:
+        order = np.argsort(q, kind="stable")
+    else:  # the indices are distinct and in range: placing them beats sorting
+        slot = np.full(samples, -1, np.int64)
+        slot[q] = np.arange(len(q))
+        order = slot[slot >= 0]
+    new_lens = lens[order]
+    new_off = _offsets(new_lens)
+    if int(lens.min()) == int(lens.max()):
+        width = int(lens[0])
+        out: U8 = pay.reshape(len(q), width)[order].reshape(-1)
+    elif int(new_off[-1]) >= 64 * len(lens):  # long payloads: a slice each beats 8 index bytes a byte
+        starts, ends = off[:-1][order].tolist(), off[1:][order].tolist()
+        out = np.concatenate([pay[a:b] for a, b in zip(starts, ends)])
+    else:
+        idx = np.arange(int(new_off[-1]), dtype=np.int64) + np.repeat(off[:-1][order] - new_off[:-1], new_lens)
+        out = pay[idx]
+    return FirstPayloads(q[order], new_off, out)
+
+
+def _boundary(f: BufferedReader, x: int, size: int) -> int | None:
+    """The first offset >= x just after a '}' (0 for 0, size when none follows); None when no '}' comes
+    within MAX_ENTRY_BYTES (the scan stops before there)."""
+    if x <= 0:
+        return 0
+    f.seek(x - 1)
+    read = 0
+    while read < MAX_ENTRY_BYTES:
+        chunk = f.read(min(1 << 20, MAX_ENTRY_BYTES - read))
+        if not chunk:
+            return size
+        i = chunk.find(b"}")
+        if i >= 0:
+            return x + read + i
+        read += len(chunk)
+    return None
+
+
+def _scan_range(path: Path, a: int, b: int, size: int, samples: int, keep: bool, block_bytes: int,
+                want_hash: bool = False) -> tuple[_Tally, str | None]:
+    """The tally of the entries that start in the byte range [a, b) (moved to entry boundaries)."""
+    tally = _Tally(samples, keep)
+    digest = hashlib.sha256() if want_hash else None
+    with path.open("rb") as f:
+        start = _boundary(f, a, size)
+        end = _boundary(f, b, size) if b < size else size
+        if start is None:  # inside an entry longer than MAX_ENTRY_BYTES: an earlier range stops there
+            tally.stopped = True
+            return tally, None
+        end = size if end is None else end
+        if start >= end and start > 0:
+            return tally, None  # no entry starts in this range
+        rng = _Range(f, start, end, size, block_bytes, digest)
+        for block in rng:
+            tally.add(block)
+    tally.problems = rng.problems.items
+    tally.truncated = rng.truncated
+    tally.stopped = rng.stopped
+    sha = digest.hexdigest() if digest is not None and not rng.stopped else None
+    return tally, sha
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _workers(size: int, workers: int | None = None) -> int:
+    """Explicit `workers`, else one per core (at most 4) for a log over PARALLEL_FROM_BYTES read from the
+    main process; one inside a worker process (its pool already uses the cores)."""
+    if workers is not None:
+        return max(1, workers)
+    if size < PARALLEL_FROM_BYTES or multiprocessing.parent_process() is not None:
+        return 1
+    return max(1, min(_cores(), 4))
+
+
+def _hash_while(path: Path, futures: list[Future[tuple[_Tally, str | None]]]) -> str | None:
+    """The file's sha256, computed while the workers read it; None if one of them stopped the scan."""
+    digest = hashlib.sha256()
+    buf = bytearray(1 << 22)
+    mv = memoryview(buf)
+    with path.open("rb") as f:
+        while True:
+            got = f.readinto(buf)
+            if not got:
+                return digest.hexdigest()
+            digest.update(mv[:got])
+            if any(fut.done() and not fut.exception() and fut.result()[0].stopped for fut in futures):
+                return None
+
+
+def scan_log(path: Path, samples: int, keep: bool = True, want_hash: bool = False,
+             block_bytes: int = BLOCK_BYTES, workers: int | None = None) -> tuple[LogScan, FirstPayloads | None]:
+    """Stream an accuracy log once: structure, coverage of `samples` indices, first payloads (if `keep`).
+
+    `workers`: processes reading byte ranges of the log; None = one per core (at most 4) for a log
+    over PARALLEL_FROM_BYTES opened from the main process. Ranges are merged in file order, so the
+    answers do not depend on it.
+    """
+    size = path.stat().st_size
+    n = _workers(size, workers)
+    if n <= 1:
+        tally, sha = _scan_range(path, 0, size, size, samples, keep, block_bytes, want_hash)
+    else:
+        cuts = [size * k // n for k in range(n + 1)]
+        with ProcessPoolExecutor(max_workers=n) as pool:
+            futs = [pool.submit(_scan_range, path, cuts[k], cuts[k + 1], size, samples, keep, block_bytes)
+                    for k in range(n)]
+            sha = _hash_while(path, futs) if want_hash else None
+            parts = [fut.result()[0] for fut in futs]
+        tally = parts[0]
+        for part in parts[1:]:
+            if tally.stopped:
+                sha = None
+                break
+            tally.merge(part)
+        if tally.stopped:
+            sha = None
+    return _finish(path, size, tally, sha)
+
+
+def _missing(first: I64 | None, samples: int) -> list[int]:
+    """The first few indices in [0, samples) no entry has, looked for from the start."""
+    if first is None:
+        return list(range(min(MAX_PROBLEMS, samples)))
+    out: list[int] = []
+    a, step = 0, 4096
+    while len(out) < MAX_PROBLEMS and a < samples:
+        out.extend((np.flatnonzero(first[a:a + step] == I64_MAX)[:MAX_PROBLEMS - len(out)] + a).tolist())
+        a, step = a + step, 4 * step
+    return out
+
+
+def _finish(path: Path, size: int, t: _Tally, sha: str | None) -> tuple[LogScan, FirstPayloads | None]:
+    unique = t.unique
+    scan = LogScan(str(path), size=size, entries=t.entries, unique=unique,
+                   duplicates=t.entries - t.out_of_range - unique, out_of_range=t.out_of_range,
+                   out_of_range_examples=t.out_of_range_examples, bad_payloads=t.bad_payloads,
+                   payload_lengths=dict(sorted(t.lengths.items())), problems=t.problems,
+                   truncated=t.truncated, sha256=sha, fast_blocks=t.fast_blocks, slow_blocks=t.slow_blocks)
+    if t.samples > 0 and unique < t.samples:
+        scan.missing_examples = _missing(t.first, t.samples)
+    if not t.keep:
+        return scan, None
+    return scan, _sorted_firsts(*t.kept(), t.samples)
+
+
+def iter_entries(path: Path, block_bytes: int = BLOCK_BYTES) -> Iterator[Block]:
+    """The decoded blocks of a log in file order; malformed entries are left out (scan_log names them)."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        yield from _Range(f, 0, size, size, block_bytes)
