@@ -17,8 +17,8 @@ from package_fixtures import SELECT, forge_package, make_tree, mlcheck
 
 from checker.api import ValidateOptions
 from checker.errors import IntegrityError
-from checker.package import verify as verify_module
 from checker.package import PackageOptions, keygen, load_private_key, package, verify_package
+from checker.package import verify as verify_module
 from checker.package.tarball import collect, write_tarball
 
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

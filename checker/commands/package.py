@@ -33,6 +33,8 @@ def keygen_cmd(
     from ..package.keys import keygen
 
     files = keygen(out, principal, namespace)
+    if files.created_folder:
+        typer.echo(f"created folder:  {files.private.parent} (mode 0700)")
     typer.echo(f"private key:     {files.private} (mode 0600; keep it secret)")
     typer.echo(f"public key:      {files.public}")
     typer.echo(f"allowed signers: {files.allowed_signers} (give this to the reviewers)")
@@ -85,6 +87,8 @@ def package_cmd(
         sys.stderr.write(render_text(exc.report))
         raise
     m = result.manifest_data
+    if result.created_out:
+        typer.echo(f"created the output folder {result.archive.parent}")
     typer.echo(f"packaged {len(m['files'])} files ({m['suite']} {m['round']}, "
                f"{result.report.summary['results']} results)")
     for path in (result.archive, result.manifest, result.signature, result.sums, result.verify_md):

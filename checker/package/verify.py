@@ -29,7 +29,7 @@ import msgspec
 
 from ..api import ValidateOptions, validate
 from ..engine.ruleset import available_rounds, load_ruleset
-from ..errors import IntegrityError, UsageError
+from ..errors import IntegrityError, RulesetError, UsageError
 from ..escape import visible
 from ..findings import Report
 from ..inputs import decode_utf8, read_limited
@@ -450,7 +450,10 @@ def _narrowing(record: Manifest, waivers: list[dict[str, Any]], signed_ids: froz
 
 def _signer_options(record: Manifest, rules_file: Path) -> ValidateOptions:
     opts = record.validation.options
-    waivers = parse_waivers([msgspec.structs.asdict(w) for w in opts.waivers], "the manifest's waivers")
+    try:
+        waivers = parse_waivers([msgspec.structs.asdict(w) for w in opts.waivers], "the manifest's waivers")
+    except UsageError as exc:  # signed, so the package's fault, not the reviewer's
+        raise IntegrityError(exc.message, HELP_CHANGED) from exc
     return ValidateOptions(
         suite=record.suite, round=record.round, rules_file=rules_file, known_absent=frozenset(opts.known_absent),
         select=tuple(opts.select), ignore=tuple(opts.ignore),
@@ -503,14 +506,23 @@ def verify_package(archive: Path, allowed_signers: Path, principal: str | None =
             tree.mkdir()
             count = extract_and_compare(fh, record, tree, label)
             rules_file = write_rules(record, Path(tmp) / "rules")
-            signed = load_ruleset(record.suite, record.round, rules_file)
+            try:
+                signed = load_ruleset(record.suite, record.round, rules_file)
+            except RulesetError as exc:  # the signed rules themselves are bad: the package's fault
+                raise IntegrityError(f"the manifest's rules cannot be loaded: {exc.message}", HELP_CHANGED) from exc
             if signed.digest != record.rules.digest:
                 raise IntegrityError("the manifest's rules do not load as the chain its digest signs", HELP_CHANGED)
             if full_rules:
                 vopts = ValidateOptions(suite=record.suite, round=record.round)
+                report = validate(tree, vopts)
             else:
                 vopts = _signer_options(record, rules_file)
-            report = validate(tree, vopts)
+                try:
+                    report = validate(tree, vopts)
+                except RulesetError as exc:  # a check kind this mlcheck lacks, say: the signed rules' fault
+                    raise IntegrityError(f"the manifest's rules cannot be applied: {exc.message}",
+                                         "Verify it with the mlcheck version that made it, or with --full-rules.") \
+                        from exc
     report.root = archive.name
     installed = _installed_digest(record.suite, record.round)
     match = None if record.rules.source != "shipped" or installed is None else installed == record.rules.digest
