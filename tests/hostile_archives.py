@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import tarfile
 import threading
 import time
@@ -145,13 +146,14 @@ class Usage:
 
 
 def _disk_bytes(folder: Path) -> int:
+    """Bytes allocated under `folder`; files and folders that vanish while walking are skipped."""
     total = 0
-    for p in folder.rglob("*"):
-        try:
-            st = p.lstat()
-        except OSError:
-            continue
-        total += st.st_blocks * 512
+    for dirpath, _dirs, names in os.walk(folder):  # os.walk ignores folders that disappear
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+            except OSError:
+                continue
     return total
 
 

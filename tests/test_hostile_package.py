@@ -37,6 +37,7 @@ from hostile_archives import (
 from package_fixtures import SELECT, forge_package, make_tree, mlcheck, tar_of
 
 from checker.api import ValidateOptions
+from checker.engine.ruleset import rules_root
 from checker.errors import IntegrityError, UsageError
 from checker.package import PackageOptions, keygen, load_private_key, package, verify_package
 from checker.package import verify as verify_module
@@ -385,6 +386,12 @@ def narrowed_pkgs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "known-absent": ValidateOptions(select=SELECT, ignore=IGNORED,
                                         known_absent=frozenset({"closed/Acme/audit/README.md"})),
     }
+    rules = base / "rules-src"
+    rules.mkdir()
+    shutil.copy(rules_root() / "inference" / "v0.5.yaml", rules / "v0.5.yaml")
+    (rules / "v0.5-mine.yaml").write_text("schema: mlcheck-rules/1\nsuite: inference\nround: v0.5-mine\n"
+                                          "extends: v0.5\ndisable: [inf.layout.code, inf.layout.submitter-parts]\n")
+    variants["rules"] = ValidateOptions(select=SELECT, rules_file=rules / "v0.5-mine.yaml")
     for name, vopts in variants.items():
         tree = _tree_with_error(base / f"tree-{name}")
         dest = base / name
@@ -422,7 +429,16 @@ def test_known_absent_paths_are_printed(narrowed_pkgs: dict[str, Path], tmp_path
     assert "declared known-absent" in p.stdout
 
 
-@pytest.mark.parametrize("variant", ["ignore", "waiver"])
+def test_custom_rules_file_is_named_and_narrows(narrowed_pkgs: dict[str, Path], tmp_path: Path) -> None:
+    p = mlcheck("verify", str(narrowed_pkgs["rules"]), "--allowed-signers", str(narrowed_pkgs["allowed"]),
+                cwd=tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert ("rules:     the manifest's custom rules file for inference v0.5-mine (this mlcheck does not ship "
+            "them): inference/v0.5.yaml, inference/v0.5-mine.yaml") in p.stdout
+    assert "a custom rules file judged the tree" in p.stdout and "NARROWED" in p.stdout
+
+
+@pytest.mark.parametrize("variant", ["ignore", "waiver", "rules"])
 def test_full_rules_revalidates_without_the_signers_options(narrowed_pkgs: dict[str, Path], tmp_path: Path,
                                                             variant: str) -> None:
     p = mlcheck("verify", str(narrowed_pkgs[variant]), "--allowed-signers", str(narrowed_pkgs["allowed"]),
@@ -430,6 +446,9 @@ def test_full_rules_revalidates_without_the_signers_options(narrowed_pkgs: dict[
     assert p.returncode == 1, p.stdout + p.stderr
     assert "inf.layout.code" in p.stdout and "validation: FAILED" in p.stdout
     assert "complete inference v0.5 rules (--full-rules)" in p.stdout and "NARROWED" not in p.stdout
+    if variant == "rules":
+        assert "the manifest's round v0.5-mine extends it" in p.stdout
+    assert "options:   none re-applied (--full-rules)" in p.stdout
 
 
 def test_nothing_switched_off_is_not_narrowed(genuine: dict[str, Any], tmp_path: Path) -> None:
@@ -447,11 +466,12 @@ def test_full_rules_for_a_round_this_mlcheck_does_not_ship_is_exit_2(genuine: di
 
     def edit(m: dict[str, Any]) -> None:
         m["round"] = "v9.9"
+        m["rules"]["embedded"][0]["file"] = m["rules"]["files"][0] = "inference/v9.9.yaml"
 
     archive = _signed(genuine, tmp_path / "p", gzip.compress(tar, mtime=0), tar, files=files, folders=folders,
                       edit=edit)
     p = mlcheck("verify", str(archive), "--allowed-signers", str(genuine["allowed"]), "--full-rules", cwd=tmp_path)
-    assert p.returncode == 2 and "does not ship the inference round v9.9" in p.stderr, p.stderr
+    assert p.returncode == 2 and "does not ship the inference round v9.9, nor a round" in p.stderr, p.stderr
 
 
 def test_embedded_rules_cannot_extend_out_of_their_folder(genuine: dict[str, Any], tmp_path: Path) -> None:

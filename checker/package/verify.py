@@ -408,6 +408,18 @@ def write_rules(record: Manifest, folder: Path) -> Path:
     return last
 
 
+def full_rules_round(record: Manifest) -> str | None:
+    """The shipped round --full-rules applies: the manifest's, else the nearest its rules chain extends."""
+    shipped = available_rounds(record.suite)
+    if record.round in shipped:
+        return record.round
+    for item in reversed(record.rules.embedded):
+        stem = PurePosixPath(item.file).stem
+        if stem in shipped:
+            return stem
+    return None
+
+
 def _installed_ids(suite: str, round_name: str) -> frozenset[str] | None:
     """The rule ids of this mlcheck's shipped round, or None when it does not ship that round."""
     if round_name not in available_rounds(suite):
@@ -490,9 +502,10 @@ def verify_package(archive: Path, allowed_signers: Path, principal: str | None =
                              exc.help) from exc
     record, doc = load_manifest(manifest_bytes)
     check_manifest(record)
-    if full_rules and record.round not in available_rounds(record.suite):
+    full_round = full_rules_round(record) if full_rules else None
+    if full_rules and full_round is None:
         raise UsageError(f"--full-rules: this mlcheck does not ship the {record.suite} round "
-                         f"{visible(record.round)}",
+                         f"{visible(record.round)}, nor a round its rules extend",
                          f"Known rounds: {', '.join(available_rounds(record.suite)) or 'none'}; verify without "
                          "--full-rules applies the rules the manifest carries.")
     label = visible(archive.name)
@@ -512,8 +525,8 @@ def verify_package(archive: Path, allowed_signers: Path, principal: str | None =
                 raise IntegrityError(f"the manifest's rules cannot be loaded: {exc.message}", HELP_CHANGED) from exc
             if signed.digest != record.rules.digest:
                 raise IntegrityError("the manifest's rules do not load as the chain its digest signs", HELP_CHANGED)
-            if full_rules:
-                vopts = ValidateOptions(suite=record.suite, round=record.round)
+            if full_round is not None:
+                vopts = ValidateOptions(suite=record.suite, round=full_round)
                 report = validate(tree, vopts)
             else:
                 vopts = _signer_options(record, rules_file)
@@ -526,14 +539,18 @@ def verify_package(archive: Path, allowed_signers: Path, principal: str | None =
     report.root = archive.name
     installed = _installed_digest(record.suite, record.round)
     match = None if record.rules.source != "shipped" or installed is None else installed == record.rules.digest
-    if full_rules:
-        rules = f"this mlcheck's complete {record.suite} {record.round} rules (--full-rules)"
+    if full_round is not None:
+        rules = f"this mlcheck's complete {record.suite} {full_round} rules (--full-rules)"
+        if full_round != record.round:
+            rules += f"; the manifest's round {visible(record.round)} extends it"
         narrowed: tuple[str, ...] = ()
     else:
         origin = "custom rules file" if record.rules.source == "file" else "shipped rules"
         note = {True: "identical to this mlcheck's", False: "differ from this mlcheck's",
                 None: "this mlcheck does not ship them"}[match]
         rules = f"the manifest's {origin} for {record.suite} {record.round} ({note})"
+        if record.rules.source == "file":
+            rules += ": " + ", ".join(visible(e.file) for e in record.rules.embedded)
         narrowed = _narrowing(record, report.waivers, frozenset(r.id for r in signed.rules), vopts.max_bytes)
     applied = AppliedOptions(
         full_rules=full_rules, select=vopts.select, ignore=vopts.ignore, known_absent=tuple(sorted(vopts.known_absent)),
