@@ -461,6 +461,15 @@ def test_nothing_switched_off_is_not_narrowed(genuine: dict[str, Any], tmp_path:
     assert result.rules_match_installed is True
 
 
+def test_an_empty_ignore_prefix_switches_everything_off_visibly(genuine: dict[str, Any], tmp_path: Path) -> None:
+    tar, files, folders = tar_of([("closed", None), ("closed/a.txt", b"hello\n")])
+    archive = _signed(genuine, tmp_path / "p", gzip.compress(tar, mtime=0), tar, files=files, folders=folders,
+                      edit=lambda m: m["validation"]["options"].update(ignore=[""]))
+    result = verify_package(archive, genuine["allowed"])
+    assert result.exit_code == 0 and result.narrowed
+    assert any("'' (every rule) were off" in why for why in result.applied.narrowed)
+
+
 def test_full_rules_for_a_round_this_mlcheck_does_not_ship_is_exit_2(genuine: dict[str, Any], tmp_path: Path) -> None:
     tar, files, folders = tar_of([("closed", None), ("closed/a.txt", b"hello\n")])
 

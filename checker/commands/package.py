@@ -134,6 +134,7 @@ def verify_cmd(
 def verify_lines(result: VerifyResult) -> list[str]:
     """What verify established and every option it re-applied, escaped: the manifest's fields are the signer's."""
     from ..escape import visible
+    from ..package.verify import prefix_text
 
     m, a = result.record, result.applied
     signer = result.signer
@@ -152,8 +153,8 @@ def verify_lines(result: VerifyResult) -> list[str]:
         return lines
     none = "none"
     lines.append("options:   re-applied from the signed manifest")
-    lines.append(f"  select:       {', '.join(visible(s) for s in a.select) or none}")
-    lines.append(f"  ignore:       {', '.join(visible(s) for s in a.ignore) or none}")
+    lines.append(f"  select:       {', '.join(prefix_text(s) for s in a.select) or none}")
+    lines.append(f"  ignore:       {', '.join(prefix_text(s) for s in a.ignore) or none}")
     lines.append(f"  strict:       {'yes' if a.strict else 'no'}")
     lines.append(f"  known-absent: {len(a.known_absent) or none}"
                  + "".join(f"\n    {visible(p)}" for p in a.known_absent[:20])

@@ -433,15 +433,20 @@ def _installed_digest(suite: str, round_name: str) -> str | None:
     return load_ruleset(suite, round_name).digest
 
 
+def prefix_text(prefix: str) -> str:
+    """A rule-id prefix for the reader: escaped, and visible even when empty (it matches every rule)."""
+    return visible(prefix) if prefix else "'' (every rule)"
+
+
 def _narrowing(record: Manifest, waivers: list[dict[str, Any]], signed_ids: frozenset[str],
                max_bytes: int) -> tuple[str, ...]:
     """Each way the signer's options switched rules or findings off (empty: none)."""
     opts = record.validation.options
     out: list[str] = []
     if opts.select:
-        out.append(f"only rules starting with {', '.join(visible(s) for s in opts.select)} ran (--select)")
+        out.append(f"only rules starting with {', '.join(prefix_text(s) for s in opts.select)} ran (--select)")
     if opts.ignore:
-        out.append(f"rules starting with {', '.join(visible(s) for s in opts.ignore)} were off (--ignore)")
+        out.append(f"rules starting with {', '.join(prefix_text(s) for s in opts.ignore)} were off (--ignore)")
     covered = sum(int(w["matched"]) for w in waivers)
     if covered:
         out.append(f"{len(waivers)} waiver(s) covered {covered} finding(s)")
