@@ -63,9 +63,9 @@ def parse_waivers(doc: Any, source: str = "waivers") -> list[Waiver]:
             value = entry.get(name)
             if not isinstance(value, str):
                 got = "nothing (the field is missing)" if name not in entry else type_name(value)
-                raise UsageError(f"{where}: '{name}' must be a non-empty string, got {got}", HELP)
+                raise UsageError(f"{where} needs a non-empty string '{name}', got {got}", HELP)
             if not value.strip():
-                raise UsageError(f"{where}: '{name}' must be a non-empty string, got an empty one", HELP)
+                raise UsageError(f"{where} needs a non-empty string '{name}', got an empty one", HELP)
         out.append(Waiver(entry["rule"].strip(), entry["path"].strip().lstrip("/"),
                           entry["justification"].strip()))
     return out
