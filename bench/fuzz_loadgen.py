@@ -10,9 +10,11 @@ try:
     import atheris  # type: ignore[import-not-found]
 
     with atheris.instrument_imports():
-        from checker.parse import loadgen, textio
+        from checker import fs as textio
+    from checker.suites.inference import loadgen
 except ImportError:
-    from checker.parse import loadgen, textio
+    from checker import fs as textio
+    from checker.suites.inference import loadgen
 
 
 def target(data: bytes) -> None:

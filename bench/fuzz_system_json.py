@@ -13,11 +13,11 @@ try:
     import atheris  # type: ignore[import-not-found]
 
     with atheris.instrument_imports():
-        from checker import api, inference_facts
-        from checker.engine import inference_kinds
+        from checker import api
+        from checker.suites.inference import facts, kinds
 except ImportError:
-    from checker import api, inference_facts  # noqa: F401
-    from checker.engine import inference_kinds  # noqa: F401
+    from checker import api
+    from checker.suites.inference import facts, kinds  # noqa: F401
 
 from tests.hostile import base
 

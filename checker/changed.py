@@ -15,13 +15,16 @@ the PR's own changes, and a local run also sees edits not yet committed.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .discover import InferenceResult
 from .errors import UsageError
 from .findings import Report
+from .options import ValidateOptions
+from .suites.inference.discover import InferenceResult
+from .suites.inference.ruledata import InferenceRound
 
 
 @dataclass(frozen=True)
@@ -82,16 +85,17 @@ def _relative_to(path: PurePosixPath, root: PurePosixPath) -> str | None:
         return None
 
 
-def _key(name: str, index: dict[str, str]) -> str:
-    return index.get(name.lower(), name.lower())
+def _key(name: str, index: Callable[[str], str | None]) -> str:
+    return index(name) or name.lower()
 
 
 def plan_inference(root: Path, ref: str, base: str, changed: list[str], rule_files_changed: list[str],
-                   bench_index: dict[str, str], scen_index: dict[str, str]) -> ChangePlan:
+                   rnd: InferenceRound) -> ChangePlan:
     """Map changed paths onto the results of an inference tree (see the module docstring)."""
-    from .discover import discover_inference
+    from .suites.inference.discover import discover_inference
 
-    tree = discover_inference(root)
+    tree = discover_inference(root, tuple(rnd.layout.divisions), tuple(rnd.layout.submitter_parts))
+    bench_index, scen_index = rnd.benchmark_of, rnd.scenario_of
     if rule_files_changed:
         return ChangePlan(ref, base, tuple(changed), None,
                           reason="rule files changed: " + ", ".join(rule_files_changed))
@@ -118,8 +122,8 @@ def _split(rel: str) -> list[str]:
     return rel.split("/") if rel else []
 
 
-def _depends(res: InferenceResult, parts: list[str], bench_index: dict[str, str],
-             scen_index: dict[str, str]) -> bool:
+def _depends(res: InferenceResult, parts: list[str], bench_index: Callable[[str], str | None],
+             scen_index: Callable[[str], str | None]) -> bool:
     """Does the result depend on the changed file whose path components are `parts`?"""
     if parts[: len(_split(res.id))] == _split(res.id):
         return True
@@ -142,28 +146,26 @@ def _depends(res: InferenceResult, parts: list[str], bench_index: dict[str, str]
     return False
 
 
-def _rule_files(root: Path, options: Any) -> tuple[str, list[Path], dict[str, str], dict[str, str]]:
-    """The suite and the rule files this run uses, with the benchmark and scenario alias indexes."""
-    from .api import detect_round, detect_suite
-    from .engine.inference_kinds import REGISTRY
-    from .engine.ruleset import load_ruleset, rules_root
-    from .inference_facts import benchmark_index, scenario_index
+def _rule_files(root: Path, options: ValidateOptions) -> tuple[str, list[Path], InferenceRound | None]:
+    """The suite and the rule files this run uses, with the round's data (inference)."""
+    from .api import SUITES, detect_suite, load_suite_ruleset
+    from .engine.rules import rules_root
 
     suite = options.suite or detect_suite(root)
     if suite != "inference":
-        return suite, [], {}, {}
-    round_name = (options.round or "custom") if options.rules_file else detect_round("inference", root, options.round)
-    ruleset = load_ruleset("inference", round_name, options.rules_file, REGISTRY.names())
+        return suite, [], None
+    s = SUITES[suite]
+    ruleset = load_suite_ruleset(s, s.detect_round(root, options), options.rules_file)
     folder = Path(options.rules_file).parent if options.rules_file else rules_root() / "inference"
     files = [(folder / PurePosixPath(f).name).resolve() for f in ruleset.files]
-    return suite, files, benchmark_index(ruleset), scenario_index(ruleset)
+    return suite, files, ruleset.model
 
 
-def plan_changes(root: Path, ref: str, options: Any) -> ChangePlan:
-    """Decide which results to validate for `--changed-since ref` (options: api.ValidateOptions)."""
+def plan_changes(root: Path, ref: str, options: ValidateOptions) -> ChangePlan:
+    """Decide which results to validate for `--changed-since ref`."""
     base, changed, repo_changed = changed_paths(root, ref)
-    suite, rule_files, bidx, sidx = _rule_files(root, options)
-    if suite != "inference":
+    suite, rule_files, rnd = _rule_files(root, options)
+    if suite != "inference" or rnd is None:
         return ChangePlan(ref, base, tuple(changed), None,
                           reason=f"changed-only validation is not available for {suite}; everything validated")
     import git
@@ -171,7 +173,7 @@ def plan_changes(root: Path, ref: str, options: Any) -> ChangePlan:
     top = Path(str(git.Repo(root, search_parent_directories=True).working_tree_dir)).resolve()
     changed_abs = {(top / p).resolve() for p in repo_changed}
     rules_changed = sorted(_display(f, top) for f in rule_files if f in changed_abs)
-    return plan_inference(root, ref, base, changed, rules_changed, bidx, sidx)
+    return plan_inference(root, ref, base, changed, rules_changed, rnd)
 
 
 def _display(path: Path, top: Path) -> str:
@@ -181,9 +183,9 @@ def _display(path: Path, top: Path) -> str:
         return path.name
 
 
-def validate_changed(root: Path, ref: str, options: Any = None) -> Report:
+def validate_changed(root: Path, ref: str, options: ValidateOptions | None = None) -> Report:
     """Validate only what changed since `ref`; every result left out is listed in Report.skipped."""
-    from .api import ValidateOptions, validate
+    from .api import validate
 
     opts = options or ValidateOptions()
     plan = plan_changes(root, ref, opts)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -49,6 +50,28 @@ def parse_report_targets(values: list[str]) -> list[tuple[str, Path]]:
             raise UsageError(f"--report takes FORMAT=PATH, got '{v}'", "e.g. --report json=mlcheck.json")
         out.append((fmt, Path(path)))
     return out
+
+
+def progress_bar() -> Callable[[str, int, int], None] | None:
+    """A progress callback drawing a Rich bar on a terminal's stderr (None when stderr is not a terminal)."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    state: dict[str, Any] = {}
+
+    def tick(what: str, done: int, total: int) -> None:
+        if "bar" not in state:
+            bar = Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                           console=Console(file=sys.stderr), transient=True)
+            bar.start()
+            state.update(bar=bar, task=bar.add_task(what, total=total))
+        state["bar"].update(state["task"], completed=done)
+        if done >= total:
+            state.pop("bar").stop()
+
+    return tick
 
 
 def resolve_format(fmt: str) -> str:
@@ -98,9 +121,10 @@ def validate(
     waivers: Annotated[Path | None, typer.Option("--waivers", help="YAML list of {rule, path, justification}: matching findings are kept, marked waived, and do not fail the run.")] = None,
 ) -> None:
     """Validate a submission against its round's rules."""
-    from .api import ValidateOptions, read_known_absent
+    from .api import read_known_absent
     from .api import validate as run_validate
     from .changed import validate_changed
+    from .options import ValidateOptions
     from .report import render
     from .report.github import write_step_summary
     from .report.text import render_text
@@ -110,7 +134,7 @@ def validate(
         suite=suite, round=round, rules_file=rules,
         known_absent=read_known_absent(known_absent) if known_absent else frozenset(),
         datasets=parse_datasets(dataset), select=tuple(select), ignore=tuple(ignore),
-        max_bytes=max_file_size, jobs=jobs, progress=sys.stderr.isatty(),
+        max_bytes=max_file_size, jobs=jobs, progress=progress_bar(),
         audit_responses=_audit_mode(audit_responses),
         waivers=tuple(load_waivers(waivers)) if waivers else (),
     )

@@ -31,6 +31,7 @@ class Finding:
     line: int | None = None
     pointer: str | None = None  # JSON pointer inside `path`, where useful
     waived: str | None = None  # the justification of the waiver covering it; waived findings never fail a run
+    source: str = ""  # where the rule comes from (document, commit), as the rules file states it
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -46,6 +47,8 @@ class Finding:
             out["pointer"] = self.pointer
         if self.waived is not None:
             out["waived"] = self.waived
+        if self.source:
+            out["source"] = self.source
         return out
 
 
@@ -111,6 +114,37 @@ class ResultRecord:
         return out
 
 
+SCOPES = ("tree", "submitter", "system", "result")
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """One rule of the catalogue a report was judged by (for formats that list rules: JUnit, SARIF)."""
+
+    id: str
+    severity: str
+    message: str = ""
+    source: str = ""
+    help: str = ""
+    scope: str = "result"  # tree, submitter, system or result
+    applies: dict[str, list[str]] = field(default_factory=dict)
+
+    def applies_to(self, result: ResultRecord) -> bool:
+        """True when the rule's result scope and its divisions/benchmarks/scenarios include `result`."""
+        return self.scope == "result" and not self.why_not(result)
+
+    def why_not(self, result: ResultRecord) -> str:
+        """One line saying why the rule does not apply to `result` ('' when it does)."""
+        if self.scope != "result":
+            return f"a {self.scope}-level rule"
+        for key, value in (("divisions", result.division.lower()), ("benchmarks", result.benchmark),
+                           ("scenarios", result.scenario)):
+            allowed = self.applies.get(key)
+            if allowed and value not in allowed:
+                return f"applies to {key} {', '.join(allowed)} only, not {value}"
+        return ""
+
+
 @dataclass
 class Report:
     """Everything one run found: results, findings, and the ruleset that judged them."""
@@ -124,6 +158,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     waivers: list[dict[str, Any]] = field(default_factory=list)  # every waiver given, with what it matched
+    rules: tuple[RuleInfo, ...] = ()  # the rule catalogue the run was judged by
 
     def finalize(self) -> None:
         """Sort findings deterministically and decide each result's validity."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -21,8 +22,20 @@ def data_dir(name: str) -> Path:
     raise FileNotFoundError(f"mlcheck data folder '{name}' is missing from this installation")
 
 
-@functools.lru_cache(maxsize=16)
 def load_schema(name: str) -> dict[str, Any]:
-    """A JSON Schema shipped in schemas/, by its path inside that folder (read once per process)."""
+    """A JSON Schema shipped in schemas/, by its path inside that folder."""
     loaded: dict[str, Any] = json.loads((data_dir("schemas") / name).read_text(encoding="utf-8"))
     return loaded
+
+
+class SchemaCache:
+    """Shipped schemas and their validators, loaded once per validation run (one object per run)."""
+
+    def __init__(self) -> None:
+        self._schemas: dict[str, tuple[dict[str, Any], jsonschema.protocols.Validator]] = {}
+
+    def get(self, name: str) -> tuple[dict[str, Any], jsonschema.protocols.Validator]:
+        if name not in self._schemas:
+            schema = load_schema(name)
+            self._schemas[name] = (schema, jsonschema.Draft202012Validator(schema))
+        return self._schemas[name]

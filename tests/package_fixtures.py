@@ -85,11 +85,11 @@ def forge_package(out: Path, name: str, tar_gz: bytes, key: Ed25519PrivateKey, *
     `edit` changes the manifest as data before it is written; `raw` changes its bytes before they
     are signed (for manifests no mlcheck would write). Either way the signature is good.
     """
-    from checker.engine.ruleset import load_ruleset
+    from checker.api import SUITES, load_suite_ruleset
     from checker.package.manifest import dump_manifest, rules_chain
     from checker.package.sshsig import sign
 
-    rs = load_ruleset("inference", "v0.5")
+    rs = load_suite_ruleset(SUITES["inference"], "v0.5")
     chain = rules_chain("inference", "v0.5", None, rs.digest)
     manifest = {
         "schema": "mlcheck-manifest/1", "tool": {"name": "mlcheck", "version": "test"}, "name": name,

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from formats_fixtures import CATALOG, OFFLINE, sample_report
 
-from checker.engine.ruleset import load_ruleset
+from checker.api import SUITES, load_suite_ruleset, rule_catalogue
 from checker.findings import Finding, Report, Severity
 from checker.report import render
 from checker.report.github import (
@@ -122,30 +122,31 @@ def test_the_sarif_schema_can_fail() -> None:
 def _real_ruleset_report() -> Report:
     """The hand-built report, judged (as far as the formats can tell) by the shipped v0.5 rules."""
     report = sample_report()
-    report.ruleset = load_ruleset("inference", "v0.5").describe()
+    rs = load_suite_ruleset(SUITES["inference"], "v0.5")
+    report.ruleset = rs.describe()
+    report.rules = rule_catalogue(rs)
     return report
 
 
 def test_registered_sarif_lists_every_rule_of_the_ruleset_with_help() -> None:
-    rs = load_ruleset("inference", "v0.5")
+    rs = load_suite_ruleset(SUITES["inference"], "v0.5")
     log = json.loads(render(_real_ruleset_report(), "sarif"))
     jsonschema.validate(log, SARIF_SCHEMA)
     rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
     assert {r.id for r in rs.rules} <= set(rules)
-    sources = rs.data["sources"]
     for r in rs.rules:
         help_text = rules[r.id]["help"]["text"]
-        assert r.message in help_text and str(sources.get(r.source, r.source)) in help_text
+        assert r.message in help_text and rs.source_text(r.source) in help_text
 
 
 def test_registered_junit_has_a_testcase_per_applied_rule_and_skips_the_rest() -> None:
-    rs = load_ruleset("inference", "v0.5")
+    rs = load_suite_ruleset(SUITES["inference"], "v0.5")
     root = ET.fromstring(render(_real_ruleset_report(), "junit"))
     suite = next(s for s in root.iter("testsuite") if s.get("name") == OFFLINE)
     cases = {c.get("name"): c for c in suite.iter("testcase")}
-    open_only = [r.id for r in rs.rules if r.applies.get("divisions") == ["open"]]
+    open_only = [r.id for r in rs.rules if r.applies.divisions == ("open",)]
     assert open_only and all(cases[rid].find("skipped") is not None for rid in open_only if rid in cases)
-    closed_rules = [r.id for r in rs.rules if r.applies.get("divisions") == ["closed"]]
+    closed_rules = [r.id for r in rs.rules if r.applies.divisions == ("closed",)]
     assert closed_rules and all(cases[rid].find("skipped") is None for rid in closed_rules if rid in cases)
     assert int(root.get("tests", "0")) == sum(1 for _ in root.iter("testcase"))
 

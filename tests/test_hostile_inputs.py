@@ -140,14 +140,14 @@ def _escaping_link(path: Path) -> str:
 
 
 RULES_CASES = [
-    pytest.param(_custom("../v0.5"), "extends '../v0.5' is not a round in the same folder", id="extends-parent"),
-    pytest.param(_custom("/etc/passwd"), "extends '/etc/passwd' is not a round", id="extends-absolute"),
-    pytest.param(_custom("sub/v0.5"), "extends 'sub/v0.5' is not a round", id="extends-subfolder"),
-    pytest.param(_custom("'..'"), "extends '..' is not a round", id="extends-dotdot"),
-    pytest.param(_escaping_link, "extends 'v0.5' is not a round in the same folder", id="extends-through-a-link"),
+    pytest.param(_custom("../v0.5"), "extends '../v0.5', which is not a round name", id="extends-parent"),
+    pytest.param(_custom("/etc/passwd"), "extends '/etc/passwd', which is not a round name", id="extends-absolute"),
+    pytest.param(_custom("sub/v0.5"), "extends 'sub/v0.5', which is not a round name", id="extends-subfolder"),
+    pytest.param(_custom("'..'"), "extends '..', which is not a round name", id="extends-dotdot"),
+    pytest.param(_escaping_link, "extends 'v0.5', whose file is a link out of the rules folder", id="extends-through-a-link"),
     pytest.param(b"schema: mlcheck-rules/1\nsuite: inference\nround: v0.5-mine\ntitle: \xff\n",
-                 "rules file custom.yaml is not UTF-8 text", id="not-utf8"),
-    pytest.param("schema: mlcheck-rules/1\n" + "#" * (5 << 20) + "\n", "larger than 4,194,304 bytes",
+                 "rules file custom.yaml is not UTF-8 (byte 65)", id="not-utf8"),
+    pytest.param("schema: mlcheck-rules/1\n" + "#" * (5 << 20) + "\n", "custom.yaml is over 1048576 bytes",
                  id="oversized"),
     pytest.param("schema: mlcheck-rules/1\nconstants: " + "[" * 5000 + "]" * 5000 + "\n", "is not valid YAML",
                  id="deep-flow"),

@@ -500,7 +500,7 @@ def test_embedded_rules_cannot_extend_out_of_their_folder(genuine: dict[str, Any
                       edit=edit)
     p = mlcheck("verify", str(archive), "--allowed-signers", str(genuine["allowed"]), cwd=tmp_path)
     assert p.returncode == 4, p.stdout + p.stderr
-    assert "is not a round in the same folder" in p.stderr
+    assert "extends '../../../v0.5', which is not a round name" in p.stderr
 
 
 # ---------------------------------------------------------------- 5, 6. package refusals

@@ -259,7 +259,7 @@ def test_sample_submission_packages_truncates_and_verifies(tmp_path: Path, key: 
 
 def test_custom_rules_file_and_known_absent_travel_in_the_manifest(tree: Path, key: Path, tmp_path: Path) -> None:
     """--rules (extending the shipped round) and --known-absent: verify repeats the same validation offline."""
-    from checker.engine.ruleset import rules_root
+    from checker.engine.rules import rules_root
     from checker.package import verify_package
 
     rules_dir = tmp_path / "rules"

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 
-from checker.parse.accuracy_txt import parse_accuracy_txt
-from checker.parse.loadgen import canonical_key, canonical_scenario, parse_detail, parse_summary
-from checker.parse.textio import decode
+from checker.api import SUITES, load_suite_ruleset
+from checker.fs import decode
+from checker.suites.inference.accuracy_txt import parse_accuracy_txt
+from checker.suites.inference.loadgen import canonical_key, canonical_scenario, parse_detail, parse_summary
+
+_V05 = load_suite_ruleset(SUITES["inference"], "v0.5").model
+# each benchmark's accuracy.txt pattern, as the v0.5 rules state it
+PATTERN = {m: _V05.benchmarks[b].accuracy.pattern for m, b in (("top1", "resnet"), ("mAP", "ssd-large"), ("BLEU", "gnmt"))}
 
 V05_DETAIL = (
     '"pid": 7, "tid": 7, "ts": 10ns : QSL total size: 50000\r\n'
@@ -103,11 +108,11 @@ def test_canonical_names() -> None:
 
 
 def test_accuracy_txt_formats() -> None:
-    a = parse_accuracy_txt("accuracy=76.034%, good=38017, total=50000\n", "top1")
+    a = parse_accuracy_txt("accuracy=76.034%, good=38017, total=50000\n", PATTERN["top1"])
     assert (a.value, a.decimals, a.good, a.total, a.line) == (76.034, 3, 38017, 50000, 1)
     coco = "loading annotations...\n Average Precision ... = 0.229\nmAP=22.911%\n"
-    a = parse_accuracy_txt(coco, "mAP")
+    a = parse_accuracy_txt(coco, PATTERN["mAP"])
     assert a.value == 22.911 and a.line == 3
-    a = parse_accuracy_txt("BLEU: 23.8 \nhash=" + "ab" * 32 + "\n", "BLEU")
+    a = parse_accuracy_txt("BLEU: 23.8 \nhash=" + "ab" * 32 + "\n", PATTERN["BLEU"])
     assert a.value == 23.8 and a.decimals == 1 and a.hash == "ab" * 32
-    assert parse_accuracy_txt("nothing here", "top1").value is None
+    assert parse_accuracy_txt("nothing here", PATTERN["top1"]).value is None

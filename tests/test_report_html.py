@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from checker.findings import Metric, Report, ResultRecord
-from checker.review.tables import render_inference_report
+from checker.suites.inference.tables import render_inference_report
 
 
 class _Collect(HTMLParser):

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from checker.api import ValidateOptions, read_known_absent, validate
 from checker.errors import UsageError
 from checker.findings import Accuracy, Metric, Report, ResultRecord
-from checker.review.tables import build_tables, render_inference_report
+from checker.suites.inference.tables import build_tables, render_inference_report
 
 
 def _rec(i: int, bench: str, scen: str, valid: bool = True, division: str = "closed",

@@ -11,7 +11,7 @@ import pytest
 from rescore_helpers import loadgen_log
 
 from checker.api import ValidateOptions, validate
-from checker.rescore.stage import Job, map_jobs
+from checker.rescore.jobs import Job, map_jobs
 
 
 def _tree(tmp_path: Path, sample_root: Path) -> Path:
@@ -31,8 +31,8 @@ def _resnet_acc(root: Path) -> Path | None:
 def test_pool_and_inline_agree(tmp_path: Path) -> None:
     logs = [loadgen_log(tmp_path / f"{i}.json", [(q, struct.pack("<i", q)) for q in range(i + 3)]) for i in range(3)]
     jobs = [Job(str(p), p, 5) for p in logs]
-    inline = {o.key: o.scan["unique"] for o in map_jobs(jobs, 1)}
-    pooled = {o.key: o.scan["unique"] for o in map_jobs(jobs, 2)}
+    inline = {o.key: o.scan.unique for o in map_jobs(jobs, 1)}
+    pooled = {o.key: o.scan.unique for o in map_jobs(jobs, 2)}
     assert inline == pooled == {str(logs[0]): 3, str(logs[1]): 4, str(logs[2]): 5}
 
 

@@ -175,7 +175,7 @@ TRICKY = [
 @settings(max_examples=150, deadline=None)
 def test_bytes_parser_agrees_with_text_parser(data: bytes) -> None:
     folded = data.replace(b"\r\n", b"\n").replace(b"\r", b" ")
-    from checker.parse.textio import decode
+    from checker.fs import decode
 
     text = decode(folded).text or ""
     a, b = parse_training_log(text), parse_training_log_bytes(data)
@@ -209,7 +209,7 @@ _V06_LINES = [
 @given(st.lists(st.sampled_from(_V06_LINES), max_size=12), st.sampled_from(["\n", "\r\n"]), st.booleans())
 @settings(max_examples=300, deadline=None)
 def test_v06_fast_path_agrees_with_text_parser(lines: list[str], eol: str, final_eol: bool) -> None:
-    from checker.parse.textio import decode
+    from checker.fs import decode
 
     data = (eol.join(lines) + (eol if final_eol else "")).encode()
     text = decode(data.replace(b"\r\n", b"\n").replace(b"\r", b" ")).text or ""

@@ -70,7 +70,8 @@ def package_cmd(
                                                      "(default: the comment of KEY.pub).")] = None,
 ) -> None:
     """Validate, then write a deterministic tar.gz, its signed manifest, SHA256SUMS and VERIFY.md."""
-    from ..api import ValidateOptions, read_known_absent
+    from ..api import read_known_absent
+    from ..options import ValidateOptions
     from ..package.builder import PackageOptions, ValidationFailed, package
     from ..report.text import render_text
     from ..waivers import load_waivers

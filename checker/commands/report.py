@@ -24,8 +24,9 @@ def report(
     round: Annotated[str | None, typer.Option("--round", help="The rules round, e.g. v0.5 (auto-detected).")] = None,
 ) -> None:
     """Results tables of a round: counts per benchmark and scenario, every result, frameworks by hardware."""
-    from ..api import ValidateOptions, detect_suite, read_known_absent, validate
+    from ..api import detect_suite, read_known_absent, validate
     from ..cli import write_output
+    from ..options import ValidateOptions
 
     absent = read_known_absent(known_absent) if known_absent else frozenset()
     reports = []
@@ -37,7 +38,8 @@ def report(
 
 def render_reports(reports: list, fmt: str) -> str:  # type: ignore[type-arg]
     """Dispatch by suite: inference tables here, training tables from checker.training.table."""
-    from ..review.tables import FORMATS, render_inference_report
+    from ..review.tables import FORMATS
+    from ..suites.inference.tables import render_inference_report
 
     if fmt not in FORMATS:
         raise UsageError(f"unknown report format '{fmt}'", "Known formats: " + ", ".join(FORMATS))
@@ -45,12 +47,12 @@ def render_reports(reports: list, fmt: str) -> str:  # type: ignore[type-arg]
     training = [r for r in reports if r.suite == "training"]
     if training and fmt == "html":
         from ..review.html import render_html
-        from ..review.tables import _all_tables, build_tables
+        from ..suites.inference.tables import all_tables, build_tables
 
         t = build_tables(inference)
         rows = [{"submitter": x.submitter, "system": x.system, "benchmark": x.benchmark,
                  "metric": x.metric.value if x.metric else None} for rep in training for x in rep.results]
-        return render_html(_all_tables(t) if inference else [], t.raw_results, rows)
+        return render_html(all_tables(t) if inference else [], t.raw_results, rows)
     parts = []
     if inference:
         parts.append(render_inference_report(inference, fmt))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -83,8 +83,9 @@ def rescore_cmd(
     known_absent: Annotated[Path | None, typer.Option("--known-absent", help="Paths known absent from this copy.")] = None,
 ) -> None:
     """Re-score accuracy logs with real evaluators and compare with accuracy.txt."""
-    from ..api import ValidateOptions, read_known_absent, validate
-    from ..cli import parse_datasets
+    from ..api import read_known_absent, validate
+    from ..cli import parse_datasets, progress_bar
+    from ..options import ValidateOptions
 
     if format not in ("text", "json"):
         raise UsageError(f"unknown format '{format}'", "Use --format text or --format json.")
@@ -100,17 +101,18 @@ def rescore_cmd(
         raise UsageError("no ground truth given", "Pass --dataset imagenet=val_map.txt (or coco=, wmt16=), or --config.")
     root, rel = find_root(target)
     opts = ValidateOptions(known_absent=read_known_absent(known_absent) if known_absent else frozenset(),
-                           datasets=datasets, jobs=jobs, progress=sys.stderr.isatty(),
+                           datasets=datasets, jobs=jobs, progress=progress_bar(),
                            select=("inf.rescore", "inf.accuracy"))
     if rel is not None:
-        from ..discover import discover_inference
+        from ..suites.inference.discover import DIVISION_NAMES, discover_inference
 
-        ids = {r.id for r in discover_inference(root).results if r.id == rel or r.id.startswith(rel + "/")}
+        tree = discover_inference(root, DIVISION_NAMES, ("results",))
+        ids = {r.id for r in tree.results if r.id == rel or r.id.startswith(rel + "/")}
         if not ids:
             raise UsageError(f"{target} holds no inference result")
         if original_log is not None and len(ids) != 1:
             raise UsageError("--original-log needs a single result folder")
-        opts.only_results = frozenset(ids)
+        opts = dataclasses.replace(opts, only_results=frozenset(ids))
     elif original_log is not None:
         raise UsageError("--original-log needs a single result folder")
     report = validate(root, opts)

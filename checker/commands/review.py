@@ -22,9 +22,10 @@ def diff(
     round: Annotated[str | None, typer.Option("--round", help="The rules round (auto-detected).")] = None,
 ) -> None:
     """Results added or removed, metric/accuracy/validity changes, findings fixed and introduced."""
-    from ..api import ValidateOptions, read_known_absent, validate
+    from ..api import read_known_absent, validate
     from ..cli import write_output
     from ..errors import UsageError
+    from ..options import ValidateOptions
     from ..review.diff import FORMATS, diff_reports, render_diff
 
     if format not in FORMATS:

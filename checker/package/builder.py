@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..api import ValidateOptions, validate
-from ..discover import locate_submitters
+from ..api import validate
 from ..errors import MlcheckError, NotASubmission, UsageError
 from ..escape import visible
 from ..findings import Report
+from ..options import ValidateOptions
+from ..suites.inference.discover import locate_submitters
 from .keys import load_private_key
 from .manifest import (
     TRUNCATION_FILE,

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from .. import __version__
-from ..engine.ruleset import rules_root
+from ..engine.rules import rules_root
 from ..errors import MlcheckError, UsageError
 from ..escape import visible
 from .tarball import FileRecord, PackageError, TarballResult
@@ -61,7 +61,7 @@ def rules_chain(suite: str, round_name: str, rules_file: Path | None, digest: st
 
     `extends` is followed as the loader follows it: a round beside the first file, never a path.
     """
-    from ..engine.ruleset import MAX_RULES_BYTES
+    from ..engine.rules import MAX_RULES_BYTES
     from ..inputs import decode_utf8, parse_yaml, read_limited
 
     chain: list[RulesFile] = []

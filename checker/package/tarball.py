@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from ..discover import JUNK, list_dir
 from ..errors import MlcheckError
 from ..escape import visible
+from ..fs import JUNK, list_dir
 
 CHUNK = 1 << 20  # uncompressed bytes per compression job; fixed, so the output is too
 WINDOW = 32 * 1024  # deflate's window: each chunk is primed with this much of the one before

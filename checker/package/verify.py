@@ -21,18 +21,20 @@ import stat
 import tarfile
 import tempfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, BinaryIO, cast
+from typing import IO, Any, BinaryIO, Protocol, cast
 
 import msgspec
 
-from ..api import ValidateOptions, validate
-from ..engine.ruleset import available_rounds, load_ruleset
+from ..api import validate
+from ..engine.rules import available_rounds
 from ..errors import IntegrityError, RulesetError, UsageError
 from ..escape import visible
 from ..findings import Report
 from ..inputs import decode_utf8, read_limited
+from ..options import ValidateOptions
 from ..waivers import parse_waivers
 from .manifest import Manifest, load_manifest
 from .sshsig import NAMESPACE, AllowedSigner, parse_allowed_signers
@@ -420,17 +422,38 @@ def full_rules_round(record: Manifest) -> str | None:
     return None
 
 
+class _Rules(Protocol):
+    """What verify reads of a loaded ruleset, whichever suite's loader built it."""
+
+    @property
+    def digest(self) -> str: ...
+
+    @property
+    def rules(self) -> Sequence[Any]: ...
+
+
+def load_rules(suite: str, round_name: str, path: Path | None = None) -> _Rules:
+    """A suite's ruleset for a round or a rules file, with that suite's own loader."""
+    from ..api import SUITES, load_suite_ruleset
+
+    if suite in SUITES:
+        return load_suite_ruleset(SUITES[suite], round_name, path)
+    from ..engine.ruleset import load_ruleset
+
+    return load_ruleset(suite, round_name, path)
+
+
 def _installed_ids(suite: str, round_name: str) -> frozenset[str] | None:
     """The rule ids of this mlcheck's shipped round, or None when it does not ship that round."""
     if round_name not in available_rounds(suite):
         return None
-    return frozenset(r.id for r in load_ruleset(suite, round_name).rules)
+    return frozenset(r.id for r in load_rules(suite, round_name).rules)
 
 
 def _installed_digest(suite: str, round_name: str) -> str | None:
     if round_name not in available_rounds(suite):
         return None
-    return load_ruleset(suite, round_name).digest
+    return load_rules(suite, round_name).digest
 
 
 def prefix_text(prefix: str) -> str:
@@ -525,7 +548,7 @@ def verify_package(archive: Path, allowed_signers: Path, principal: str | None =
             count = extract_and_compare(fh, record, tree, label)
             rules_file = write_rules(record, Path(tmp) / "rules")
             try:
-                signed = load_ruleset(record.suite, record.round, rules_file)
+                signed = load_rules(record.suite, record.round, rules_file)
             except RulesetError as exc:  # the signed rules themselves are bad: the package's fault
                 raise IntegrityError(f"the manifest's rules cannot be loaded: {exc.message}", HELP_CHANGED) from exc
             if signed.digest != record.rules.digest:

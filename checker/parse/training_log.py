@@ -26,7 +26,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .textio import DEFAULT_MAX_BYTES, TextFile, decode
+from ..fs import DEFAULT_MAX_BYTES, TextFile, decode
 
 FORMAT_V05 = "MLPv0.5.0"
 FORMAT_V06 = "MLL"

@@ -1,20 +1,11 @@
-"""Round-wide inference tables for the review committee: published counts, per-result rows, framework x hardware."""
+"""Titled tables of strings, and their renderings (text, Markdown, CSV): every review table is one of these."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from ..engine.inference_kinds import framework_names, hardware_category
-from ..engine.ruleset import Ruleset, load_ruleset
-from ..errors import UsageError
-from ..findings import Report
-
-SCENARIOS = ("SingleStream", "MultiStream", "Server", "Offline")
-CATEGORIES = ("ASIC", "CPU", "DSP", "FPGA", "GPU")
 FORMATS = ("text", "markdown", "csv", "json", "html")
 
 
@@ -28,122 +19,7 @@ class Table:
     note: str = ""
 
 
-@dataclass
-class InferenceTables:
-    counts: list[Table] = field(default_factory=list)  # one per division: every result in the tree
-    valid_counts: list[Table] = field(default_factory=list)  # one per division: results with no error finding
-    results: Table | None = None
-    matrix: Table | None = None
-    unknown: Table | None = None
-    raw_results: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _ruleset(report: Report) -> Ruleset:
-    from ..engine.inference_kinds import REGISTRY
-
-    return load_ruleset("inference", report.round, None, REGISTRY.names())
-
-
-def _fmt_num(v: float | None) -> str:
-    if v is None:
-        return ""
-    return f"{v:.4g}" if abs(v) < 1000 else f"{v:,.0f}"
-
-
-def build_tables(reports: list[Report]) -> InferenceTables:
-    """Derive every inference table from validated reports.
-
-    The count table counts every result of the tree: a round's published record holds exactly the
-    results the round accepted, so counting them reproduces its published table whatever mlcheck's own
-    verdicts; a second table counts only the results mlcheck finds valid, for review.
-    """
-    out = InferenceTables()
-    counts: dict[str, dict[str, dict[str, int]]] = {}
-    valid_counts: dict[str, dict[str, dict[str, int]]] = {}
-    names: dict[str, str] = {}
-    matrix: dict[str, set[str]] = {}
-    unknown: list[list[str]] = []
-    rows: list[list[str]] = []
-    seen_systems: set[tuple[str, str, str]] = set()
-    for rep in reports:
-        if rep.suite != "inference":
-            continue
-        rs = _ruleset(rep)
-        for b, spec in rs.data.get("benchmarks", {}).items():
-            names[b] = str(spec.get("name", b))
-        for r in rep.results:
-            sysd: dict[str, Any] = r.extra.get("system_description") or {}
-            cat, device = hardware_category(rs, sysd) if sysd else (None, "")
-            framework = str(sysd.get("framework") or "")
-            fws = framework_names(rs, framework) if framework else []
-            acc = str(sysd.get("accelerator_model_name") or "")
-            n = sysd.get("accelerators_per_node")
-            accel = f"{acc} x{n}" if acc and n not in (None, 0, "0") else (acc or str(sysd.get("host_processor_model_name") or ""))
-            metric = r.metric.value if r.metric else None
-            unit = r.metric.unit if r.metric else ""
-            accuracy = r.accuracy.rescored if r.accuracy and r.accuracy.rescored is not None else (
-                r.accuracy.reported if r.accuracy else None)
-            rows.append([r.division, r.submitter, r.system, accel, "/".join(fws) or framework[:40], names.get(r.benchmark, r.benchmark),
-                         r.scenario, f"{_fmt_num(metric)} {unit}".strip(), _fmt_num(accuracy),
-                         "yes" if r.valid else "no"])
-            out.raw_results.append({"division": r.division, "submitter": r.submitter, "system": r.system,
-                                    "accelerator": accel, "framework": framework, "benchmark": r.benchmark,
-                                    "benchmark_name": names.get(r.benchmark, r.benchmark), "scenario": r.scenario,
-                                    "metric": metric, "unit": unit, "accuracy": accuracy, "valid": r.valid,
-                                    "category": cat})
-            if r.scenario in SCENARIOS:
-                for table, include in ((counts, True), (valid_counts, r.valid)):
-                    if include:
-                        d = table.setdefault(r.division.lower(), {})
-                        d.setdefault(r.benchmark, dict.fromkeys(SCENARIOS, 0))[r.scenario] += 1
-            key = (r.submitter, r.system, r.division)
-            if key in seen_systems:
-                continue
-            seen_systems.add(key)
-            if cat is None or not fws:
-                why = (f"hardware '{device or 'not stated'}' matches no category" if cat is None
-                       else f"framework '{framework or 'not stated'}' is not in the round's table")
-                unknown.append([r.submitter, r.system, framework, device, why])
-                continue
-            for fw in fws:
-                matrix.setdefault(fw, set()).add(cat)
-    out.counts = _count_tables(counts, names, "Results per benchmark and scenario",
-                               "every result in the tree (the published record)")
-    out.valid_counts = _count_tables(valid_counts, names, "Valid results per benchmark and scenario",
-                                     "only results with no error finding")
-    rows.sort(key=lambda x: (x[0], x[1].lower(), x[2].lower(), x[5], SCENARIOS.index(x[6]) if x[6] in SCENARIOS else 9))
-    out.results = Table("Results", ["division", "submitter", "system", "accelerator (count)", "framework",
-                                    "benchmark", "scenario", "metric", "accuracy", "valid"], rows)
-    out.matrix = Table("Frameworks by hardware category", ["framework", *CATEGORIES],
-                       [[fw, *("X" if c in cats else "" for c in CATEGORIES)] for fw, cats in sorted(matrix.items())],
-                       "derived from the system descriptions: the accelerator decides, else the host processor")
-    out.unknown = Table("Systems not placed in the matrix", ["submitter", "system", "framework", "device", "why"],
-                        sorted(unknown), "listed, not guessed")
-    return out
-
-
-def _count_tables(counts: dict[str, dict[str, dict[str, int]]], names: dict[str, str], title: str,
-                  note: str) -> list[Table]:
-    """One table per division, laid out as the round's published count table, with a total row."""
-    out = []
-    for div in sorted(counts):
-        body = []
-        totals = dict.fromkeys(SCENARIOS, 0)
-        for b in sorted(counts[div], key=lambda x: (names.get(x) or x).lower()):
-            c = counts[div][b]
-            body.append([names.get(b, b), *(str(c[s]) for s in SCENARIOS), str(sum(c.values()))])
-            for s in SCENARIOS:
-                totals[s] += c[s]
-        body.append(["total", *(str(totals[s]) for s in SCENARIOS), str(sum(totals.values()))])
-        out.append(Table(f"{title} ({div} division)", ["model", *SCENARIOS, "total"], body, note))
-    return out
-
-
-def _all_tables(t: InferenceTables) -> list[Table]:
-    return [*t.counts, *t.valid_counts, *(x for x in (t.matrix, t.unknown, t.results) if x is not None)]
-
-
-def _text(tables: list[Table]) -> str:
+def render_text(tables: list[Table]) -> str:
     parts = []
     for t in tables:
         widths = [max(len(h), *(len(r[i]) for r in t.rows)) if t.rows else len(h) for i, h in enumerate(t.header)]
@@ -156,11 +32,11 @@ def _text(tables: list[Table]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _md_cell(s: str) -> str:
+def md_cell(s: str) -> str:
     return s.replace("|", "\\|")
 
 
-def _markdown(tables: list[Table]) -> str:
+def render_markdown(tables: list[Table]) -> str:
     parts = []
     for t in tables:
         lines = [f"## {t.title}", ""]
@@ -168,12 +44,12 @@ def _markdown(tables: list[Table]) -> str:
             lines += [f"_{t.note}_", ""]
         lines.append("| " + " | ".join(t.header) + " |")
         lines.append("|" + "|".join("---" for _ in t.header) + "|")
-        lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in t.rows]
+        lines += ["| " + " | ".join(md_cell(c) for c in r) + " |" for r in t.rows]
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
 
-def _csv(tables: list[Table]) -> str:
+def render_csv(tables: list[Table]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     for t in tables:
@@ -182,26 +58,3 @@ def _csv(tables: list[Table]) -> str:
         w.writerows(t.rows)
         w.writerow([])
     return buf.getvalue()
-
-
-def _json(t: InferenceTables) -> str:
-    def tab(x: Table | None) -> dict[str, Any] | None:
-        return None if x is None else {"title": x.title, "header": x.header, "rows": x.rows, "note": x.note}
-
-    doc = {"counts": [tab(c) for c in t.counts], "valid_counts": [tab(c) for c in t.valid_counts], "matrix": tab(t.matrix), "unknown": tab(t.unknown),
-           "results": t.raw_results}
-    return json.dumps(doc, indent=2) + "\n"
-
-
-def render_inference_report(reports: list[Report], fmt: str) -> str:
-    """The round-wide inference report in text, markdown, csv, json or a self-contained html page."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown report format '{fmt}'", "Known formats: " + ", ".join(FORMATS))
-    t = build_tables(reports)
-    if fmt == "json":
-        return _json(t)
-    if fmt == "html":
-        from .html import render_html
-
-        return render_html(_all_tables(t), t.raw_results, [])
-    return {"text": _text, "markdown": _markdown, "csv": _csv}[fmt](_all_tables(t))

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..discover import JUNK, list_dir
 from ..errors import NotASubmission
+from ..fs import JUNK, list_dir
 
 RESULT_FILE = re.compile(r"^result_(\d+)\.txt$")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.ruleset import Ruleset
-from ..parse.textio import DEFAULT_MAX_BYTES, read_text
+from ..fs import DEFAULT_MAX_BYTES, read_text
 from ..parse.training_log import TrainingLog, parse_training_log_bytes, read_log_bytes
 from .discover import RunFile, TrainingEntry, TrainingSubmitter, TrainingTree
 from .scoring import Convergence, EntryScore, RunTime, convergence, olympic_score, run_time

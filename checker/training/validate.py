@@ -16,7 +16,7 @@ from .facts import EntryFacts, TreeFacts, build_facts
 from .kinds import REGISTRY
 
 if TYPE_CHECKING:
-    from ..api import ValidateOptions
+    from ..options import ValidateOptions
 
 ROUND_OF_FORMAT = {FORMAT_V05: "v0.5", FORMAT_V06: "v0.6", FORMAT_V07: "v0.7"}
 

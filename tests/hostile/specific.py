@@ -179,7 +179,8 @@ def summary_cases() -> list[Case]:
                                                         "Scenario : Server\nScenario : Offline"), E,
              ("inf.loadgen.scenario", "inf.loadgen.conflicting-keys")),
         Case("psum/missing-result-line", sub("psum", r"^Result is : VALID\n", ""), E, ("inf.loadgen.no-verdict",)),
-        Case("psum/missing-scenario-line", sub("psum", r"^Scenario : Offline\n", ""), OK),
+        Case("psum/missing-scenario-line", sub("psum", r"^Scenario : Offline\n", ""), E,
+             ("inf.loadgen.summary-incomplete",)),  # LoadGen always writes it: the summary was edited
         Case("psum/only-separators", set_text("psum", "=" * 48 + "\n") , E, (U,)),
         Case("psum/wrong-casing-keys", lambda c: _recase(c, "psum", str.upper), OK),
         Case("psum/wrong-casing-lower", lambda c: _recase(c, "psum", str.lower), OK),
@@ -584,29 +585,31 @@ def audit_cases() -> list[Case]:
         shutil.copyfile(c.p(c.layout.acc) / "mlperf_log_accuracy.json", t / "accuracy" / "mlperf_log_accuracy.json")
         return t
 
+    # v0.5: a missing or failing compliance test is an objection for the committee (a warning), so the
+    # hostile content around it must leave the run at exit 0 with the tests reported missing
     A = "inf.audit.missing"
     return [
         Case("audit/garbage-verify-outputs", lambda c: [write(test_dir(c) / n, rnd_bytes(i)) for i, n in
                                                         enumerate(["verify_accuracy.txt", "verify_performance.txt"])],
-             E, (A,)),
-        Case("audit/verify-output-sparse-10GB", lambda c: sparse(test_dir(c) / "verify_performance.txt", TEN_GB), E, (A,)),
-        Case("audit/verify-output-fifo", lambda c: fifo(test_dir(c) / "verify_performance.txt"), E, (A,), needs="fifo"),
+             WARN, (A,)),
+        Case("audit/verify-output-sparse-10GB", lambda c: sparse(test_dir(c) / "verify_performance.txt", TEN_GB), WARN, (A,)),
+        Case("audit/verify-output-fifo", lambda c: fifo(test_dir(c) / "verify_performance.txt"), WARN, (A,), needs="fifo"),
         Case("audit/verify-output-link-outside", lambda c: link(test_dir(c) / "verify_accuracy.txt",
-                                                                c.outside / "tempting" / "accuracy.txt"), E, (A,)),
+                                                                c.outside / "tempting" / "accuracy.txt"), WARN, (A,)),
         Case("audit/test-folder-link-outside", lambda c: (test_dir(c, "TEST03").rmdir(),
                                                           swap_in_link(test_dir(c, "TEST03"), good_copy(c, "TEST05"), c)),
-             E, (A,)),
-        Case("audit/audit-folder-link-loop", lambda c: os.symlink(".", test_dir(c).parent / "loop"), E, (A,)),
+             WARN, (A,)),
+        Case("audit/audit-folder-link-loop", lambda c: os.symlink(".", test_dir(c).parent / "loop"), WARN, (A,)),
         Case("audit/accuracy-log-sparse-10GB", lambda c: sparse(good_copy(c, "TEST01") / "accuracy" /
-                                                                "mlperf_log_accuracy.json", TEN_GB), E, (A,)),
+                                                                "mlperf_log_accuracy.json", TEN_GB), WARN, (A,)),
         Case("audit/accuracy-log-binary", lambda c: write(good_copy(c, "TEST01") / "accuracy" /
-                                                          "mlperf_log_accuracy.json", rnd_bytes(7) * 50), E, (A,)),
+                                                          "mlperf_log_accuracy.json", rnd_bytes(7) * 50), WARN, (A,)),
         Case("audit/run-logs-nul-and-binary", lambda c: [write(good_copy(c, "TEST04-A") / "performance" / "run_1" / n,
                                                                b"\x00" * 100 + rnd_bytes(3))
-                                                         for n in ("mlperf_log_summary.txt",)], E, (A,)),
+                                                         for n in ("mlperf_log_summary.txt",)], WARN, (A,)),
         Case("audit/non-utf8-test-name", lambda c: os.mkdir(os.path.join(os.fsencode(test_dir(c).parent), b"TEST\xff")),
-             E, (A,)),
-        Case("audit/deep-nesting", lambda c: _deep(test_dir(c), 200), E, (A,)),
+             WARN, (A,)),
+        Case("audit/deep-nesting", lambda c: _deep(test_dir(c), 200), WARN, (A,)),
         Case("audit/is-a-file", lambda c: (shutil.rmtree(c.p(c.layout.submitter) / "audit"),
                                            (c.p(c.layout.submitter) / "audit").write_text("x")), WARN,
              ("inf.layout.audit-missing",)),  # no audit/ at all is one warning, by the rules' design

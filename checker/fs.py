@@ -1,7 +1,8 @@
-"""Reading files a stranger prepared: bounded size, any bytes, never an exception.
+"""The file-system helpers every stage shares: folder listings that never follow links, and
+bounded, lenient reading of files a stranger prepared.
 
 Every reader returns what it could read plus a list of problems (strings); the caller
-turns problems into findings with its own rule id.
+turns problems into findings with its own rule id. Nothing here raises for a bad file.
 """
 
 from __future__ import annotations
@@ -10,6 +11,47 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# Files that belong to the operating system or editors, never to a submission.
+JUNK = {".DS_Store", "Thumbs.db", "__MACOSX", ".git"}
+
+
+@dataclass
+class Entry:
+    """A directory listing: regular files, folders and everything else (links, devices …)."""
+
+    files: list[str] = field(default_factory=list)
+    dirs: list[str] = field(default_factory=list)
+    others: list[tuple[str, str]] = field(default_factory=list)  # (name, kind)
+    error: str | None = None
+
+
+def list_dir(path: Path) -> Entry:
+    """List a folder without following links; an unreadable folder gives an error, not an exception."""
+    out = Entry()
+    try:
+        with os.scandir(path) as it:
+            items = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        out.error = exc.strerror or str(exc)
+        return out
+    for e in items:
+        try:
+            st = e.stat(follow_symlinks=False)
+        except OSError as exc:
+            out.others.append((e.name, f"unreadable ({exc.strerror})"))
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            out.others.append((e.name, "symbolic link"))
+        elif stat.S_ISDIR(st.st_mode):
+            out.dirs.append(e.name)
+        elif stat.S_ISREG(st.st_mode):
+            out.files.append(e.name)
+        else:
+            out.others.append((e.name, "special file (FIFO, socket or device)"))
+    return out
+
+
 
 # Files read whole are capped; accuracy logs are streamed and never read through here.
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024

@@ -89,6 +89,20 @@ def iter_accuracy_entries(path: Path) -> Iterator[tuple[int, str]]:
             carry = buf[cut + 1:]
 
 
+TRUNCATION_MARK = b"\n\n...\n\n"  # later rounds keep a log's first and last 4 KiB around this
+TRUNCATED_MAX_BYTES = 16 * 1024
+
+
+def is_truncated(path: Path) -> bool:
+    """A log cut as the round's truncation tool cuts one: small, with the mark between its two halves."""
+    try:
+        if path.stat().st_size > TRUNCATED_MAX_BYTES:
+            return False
+        return TRUNCATION_MARK in path.read_bytes()
+    except OSError:
+        return False
+
+
 @dataclass
 class ResponseComparison:
     """The counters of the round's TEST01 verify_accuracy.py, recomputed, plus a full-data comparison."""
