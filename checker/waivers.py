@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import UsageError
+from .escape import visible
 from .findings import Finding, Report
+from .inputs import load_yaml, type_name
 
 FIELDS = ("rule", "path", "justification")
+MAX_BYTES = 1 << 20  # a waivers file is a short list; anything larger is not one
 HELP = "Each entry needs rule (id or prefix), path (glob) and justification, e.g.\n" \
        "  - {rule: inf.system.category, path: 'closed/Acme/systems/*.json', justification: '...'}"
 
@@ -49,33 +50,31 @@ def parse_waivers(doc: Any, source: str = "waivers") -> list[Waiver]:
     if isinstance(doc, dict) and set(doc) == {"waivers"}:
         doc = doc["waivers"]  # allow a top-level `waivers:` key as well as a bare list
     if not isinstance(doc, list):
-        raise UsageError(f"{source}: expected a list of waivers, got a {type(doc).__name__}", HELP)
+        raise UsageError(f"{source}: expected a list of waivers, got {type_name(doc)}", HELP)
     out: list[Waiver] = []
     for i, entry in enumerate(doc, start=1):
         where = f"{source}: waiver {i}"
         if not isinstance(entry, dict):
-            raise UsageError(f"{where} is a {type(entry).__name__}, not a mapping", HELP)
-        unknown = sorted(str(k) for k in entry if k not in FIELDS)
+            raise UsageError(f"{where} is {type_name(entry)}, not a mapping", HELP)
+        unknown = sorted(visible(str(k)) for k in entry if k not in FIELDS)
         if unknown:
             raise UsageError(f"{where} has unknown field(s): {', '.join(unknown)}", HELP)
         for name in FIELDS:
             value = entry.get(name)
-            if not isinstance(value, str) or not value.strip():
-                raise UsageError(f"{where} needs a non-empty string '{name}'", HELP)
+            if not isinstance(value, str):
+                got = "nothing (the field is missing)" if name not in entry else type_name(value)
+                raise UsageError(f"{where} needs a non-empty string '{name}', got {got}", HELP)
+            if not value.strip():
+                raise UsageError(f"{where} needs a non-empty string '{name}', got an empty one", HELP)
         out.append(Waiver(entry["rule"].strip(), entry["path"].strip().lstrip("/"),
                           entry["justification"].strip()))
     return out
 
 
 def load_waivers(path: Path) -> list[Waiver]:
-    """Read a waivers YAML file (a list of {rule, path, justification})."""
-    try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read waivers file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise UsageError(f"waivers file {path} is not valid YAML: {exc}") from exc
-    return parse_waivers(doc, str(path))
+    """Read a waivers YAML file (a list of {rule, path, justification}); size, encoding and shape bounded."""
+    doc = load_yaml(Path(path), "waivers file", MAX_BYTES, UsageError)
+    return parse_waivers(doc, f"waivers file {visible(str(path))}")
 
 
 def apply_waivers(report: Report, waivers: list[Waiver]) -> Report:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -77,8 +78,13 @@ def mlcheck(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subproc
 
 def forge_package(out: Path, name: str, tar_gz: bytes, key: Ed25519PrivateKey, *,
                   files: list[dict[str, object]], folders: list[str], tar_sha256: str, tar_size: int,
-                  select: tuple[str, ...] = SELECT) -> Path:
-    """Write a package whose manifest and signature are genuine for arbitrary archive bytes."""
+                  select: tuple[str, ...] = SELECT, edit: Callable[[dict[str, Any]], None] | None = None,
+                  raw: Callable[[bytes], bytes] | None = None) -> Path:
+    """Write a package whose manifest and signature are genuine for arbitrary archive bytes.
+
+    `edit` changes the manifest as data before it is written; `raw` changes its bytes before they
+    are signed (for manifests no mlcheck would write). Either way the signature is good.
+    """
     from checker.api import SUITES, load_suite_ruleset
     from checker.package.manifest import dump_manifest, rules_chain
     from checker.package.sshsig import sign
@@ -98,8 +104,36 @@ def forge_package(out: Path, name: str, tar_gz: bytes, key: Ed25519PrivateKey, *
                     "tar_gz_sha256": hashlib.sha256(tar_gz).hexdigest(), "tar_gz_size": len(tar_gz)},
         "folders": folders, "files": files, "truncation": [],
     }
+    if edit is not None:
+        edit(manifest)
     data = dump_manifest(manifest)
+    if raw is not None:
+        data = raw(data)
     (out / f"{name}.tar.gz").write_bytes(tar_gz)
     (out / f"{name}.manifest.json").write_bytes(data)
     (out / f"{name}.manifest.json.sig").write_text(sign(data, key))
     return out / f"{name}.tar.gz"
+
+
+def tar_of(entries: list[tuple[str, bytes | None]]) -> tuple[bytes, list[dict[str, object]], list[str]]:
+    """A PAX tar of folders (data None) and files, with the manifest's files and folders lists for it."""
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    files: list[dict[str, object]] = []
+    folders: list[str] = []
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for path, data in entries:
+            ti = tarfile.TarInfo(path)
+            ti.mode = 0o755 if data is None else 0o644
+            if data is None:
+                ti.type = tarfile.DIRTYPE
+                tf.addfile(ti)
+                folders.append(path)
+            else:
+                ti.size = len(data)
+                tf.addfile(ti, io.BytesIO(data))
+                files.append({"path": path, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                              "mode": "0644"})
+    return buf.getvalue(), files, folders

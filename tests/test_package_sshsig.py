@@ -79,13 +79,19 @@ def test_parse_allowed_signers_formats() -> None:
         "# reviewers\n\n"
         f"alice@example.org,al@example.org {public_key_line(k1.public_key())} a comment\n"
         f'bob@example.org namespaces="{NAMESPACE},git",valid-after="20190101" {public_key_line(k2.public_key())}\n'
-        "carol@example.org ssh-rsa AAAAB3NzaC1yc2E= rsa keys are skipped\n"
+        "carol@example.org ssh-rsa AAAAB3NzaC1yc2E= rsa keys are read, and never match an Ed25519 signature\n"
         f"ca@example.org cert-authority {public_key_line(k2.public_key())}\n"
     )
     entries = parse_allowed_signers(text)
-    assert [e.principals for e in entries] == [("alice@example.org", "al@example.org"), ("bob@example.org",)]
+    assert [e.principals for e in entries] == [("alice@example.org", "al@example.org"), ("bob@example.org",),
+                                               ("carol@example.org",), ("ca@example.org",)]
+    assert [e.key_type for e in entries] == ["ssh-ed25519", "ssh-ed25519", "ssh-rsa", "ssh-ed25519"]
     assert entries[0].namespaces is None and entries[1].namespaces == (NAMESPACE, "git")
+    assert entries[1].valid_after is not None and entries[3].cert_authority
     assert verify(MESSAGE, sign(MESSAGE, k2), entries).principals == ("bob@example.org",)
+    # a cert-authority line allows certificates signed by that key, never the key itself (as in OpenSSH)
+    with pytest.raises(IntegrityError, match="not in the allowed signers"):
+        verify(MESSAGE, sign(MESSAGE, k2), entries[3:])
     # principals may be patterns, as in OpenSSH
     wild = parse_allowed_signers(f"*@example.org {public_key_line(k1.public_key())}\n")
     assert verify(MESSAGE, sign(MESSAGE, k1), wild, principal="alice@example.org").principals == ("*@example.org",)

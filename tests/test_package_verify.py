@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import shutil
 import tarfile
 from pathlib import Path
@@ -17,6 +18,7 @@ from package_fixtures import SELECT, forge_package, make_tree, mlcheck
 from checker.api import ValidateOptions
 from checker.errors import IntegrityError
 from checker.package import PackageOptions, keygen, load_private_key, package, verify_package
+from checker.package import verify as verify_module
 from checker.package.tarball import collect, write_tarball
 
 PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -91,32 +93,67 @@ def _members_with_data(tar: bytes) -> list[tarfile.TarInfo]:
         return [m for m in tf.getmembers() if m.isreg() and m.size > 0]
 
 
-@PROPERTY
-@given(index=st.integers(min_value=0, max_value=1000), pos=st.integers(min_value=0, max_value=1 << 30),
-       xor=st.integers(min_value=1, max_value=255))
-def test_any_changed_byte_of_any_packaged_file_names_that_file(built: tuple[Path, Path, dict[str, bytes]],
-                                                              tmp_path_factory: pytest.TempPathFactory,
-                                                              index: int, pos: int, xor: int) -> None:
-    archive = _copy(built, tmp_path_factory.mktemp("file"))
+def _tamper_file(archive: Path, index: int, pos: int, xor: int) -> tuple[tarfile.TarInfo, bytes]:
+    """Flip one byte inside one packaged file and re-compress: (the member, the new tar bytes)."""
     tar = gzip.decompress(archive.read_bytes())
     members = _members_with_data(tar)
     m = members[index % len(members)]
-    at = m.offset_data + pos % m.size
-    archive.write_bytes(gzip.compress(_flip(tar, at, xor), mtime=0))
+    tampered = _flip(tar, m.offset_data + pos % m.size, xor)
+    archive.write_bytes(gzip.compress(tampered, mtime=0))
+    return m, tampered
+
+
+def _resign(archive: Path, key: Path, tar: bytes) -> None:
+    """Sign again, over the archive as it now is, a manifest that keeps the original per-file hashes."""
+    manifest_path = archive.with_name("pkg.manifest.json")
+    doc = json.loads(manifest_path.read_bytes())
+    forge_package(archive.parent, "pkg", archive.read_bytes(), load_private_key(key), files=doc["files"],
+                  folders=doc["folders"], tar_sha256=hashlib.sha256(tar).hexdigest(), tar_size=len(tar))
+
+
+def test_changed_file_is_refused_by_the_archive_hash_before_any_decompression(
+        built: tuple[Path, Path, dict[str, bytes]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = _copy(built, tmp_path / "p")
+    _tamper_file(archive, 0, 0, 1)
+
+    def no_decompression(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the archive was decompressed before it was authenticated")
+
+    monkeypatch.setattr(verify_module, "_Gunzip", no_decompression)
+    with pytest.raises(IntegrityError) as info:
+        verify_package(archive, built[1])
+    assert info.value.exit_code == 4
+    assert info.value.message.startswith("pkg.tar.gz: ")
+    assert "signed manifest" in info.value.message
+
+
+@PROPERTY
+@given(index=st.integers(min_value=0, max_value=1000), pos=st.integers(min_value=0, max_value=1 << 30),
+       xor=st.integers(min_value=1, max_value=255))
+def test_signed_archive_with_any_changed_byte_of_any_file_names_that_file(
+        built: tuple[Path, Path, dict[str, bytes]], tmp_path_factory: pytest.TempPathFactory,
+        index: int, pos: int, xor: int) -> None:
+    """A signer whose manifest does not describe its own archive: the first differing file is named."""
+    archive = _copy(built, tmp_path_factory.mktemp("file"))
+    m, tar = _tamper_file(archive, index, pos, xor)
+    _resign(archive, _key_of(built), tar)
     with pytest.raises(IntegrityError) as info:
         verify_package(archive, built[1])
     assert info.value.exit_code == 4
     assert info.value.message.startswith(f"{m.name}: content differs from the manifest")
 
 
-def test_cli_tampered_file_is_exit_4_naming_it(built: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
+def _key_of(built: tuple[Path, Path, dict[str, bytes]]) -> Path:
+    return built[1].with_name("key")
+
+
+def test_cli_tampered_file_is_exit_4_naming_the_archive(built: tuple[Path, Path, dict[str, bytes]],
+                                                        tmp_path: Path) -> None:
     archive = _copy(built, tmp_path / "p")
-    tar = gzip.decompress(archive.read_bytes())
-    m = next(m for m in _members_with_data(tar) if m.name.endswith("accuracy.txt"))
-    archive.write_bytes(gzip.compress(_flip(tar, m.offset_data, 1), mtime=0))
+    _tamper_file(archive, 0, 0, 1)
     p = mlcheck("verify", str(archive), "--allowed-signers", str(built[1]), cwd=tmp_path)
     assert p.returncode == 4, p.stdout + p.stderr
-    assert f"error: {m.name}: content differs" in p.stderr and "help:" in p.stderr
+    assert "error: pkg.tar.gz: " in p.stderr and "signed manifest" in p.stderr and "help:" in p.stderr
 
 
 def test_header_only_change_is_caught_by_the_tar_hash(built: tuple[Path, Path, dict[str, bytes]],
@@ -132,6 +169,10 @@ def test_header_only_change_is_caught_by_the_tar_hash(built: tuple[Path, Path, d
             m.mtime = 42  # same names, modes and contents; only the mtime differs
             out.addfile(m, src.extractfile(m) if m.isreg() else None)
     archive.write_bytes(gzip.compress(buf.getvalue(), mtime=0))
+    with pytest.raises(IntegrityError, match="pkg.tar.gz: .*signed manifest"):  # beside the genuine manifest
+        verify_package(archive, built[1])
+    # signed again over the new .tar.gz but with the original tar hash: the tar stream check catches it
+    _resign(archive, _key_of(built), data)
     with pytest.raises(IntegrityError, match="tar stream differs"):
         verify_package(archive, built[1])
 
@@ -200,8 +241,11 @@ def test_signed_package_with_validation_errors_is_exit_1(tmp_path: Path) -> None
     assert p.returncode == 1 and "inf.layout.code" in p.stdout and "validation: FAILED" in p.stdout
 
 
-def test_missing_companion_file_is_a_usage_error(built: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
-    archive = _copy(built, tmp_path / "p")
-    archive.with_name("pkg.manifest.json.sig").unlink()
-    p = mlcheck("verify", str(archive), "--allowed-signers", str(built[1]), cwd=tmp_path)
-    assert p.returncode == 2 and "signature" in p.stderr
+def test_missing_companion_file_is_exit_4(built: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
+    """Without its signature (or its manifest) nothing in a package can be trusted: a mismatch, not a usage error."""
+    for missing in ("pkg.manifest.json.sig", "pkg.manifest.json"):
+        archive = _copy(built, tmp_path / missing)
+        archive.with_name(missing).unlink()
+        p = mlcheck("verify", str(archive), "--allowed-signers", str(built[1]), cwd=tmp_path)
+        assert p.returncode == 4, p.stderr
+        assert f"{missing} is missing" in p.stderr and "help:" in p.stderr

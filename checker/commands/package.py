@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..package.sshsig import NAMESPACE
+
+if TYPE_CHECKING:
+    from ..package.verify import VerifyResult
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +33,8 @@ def keygen_cmd(
     from ..package.keys import keygen
 
     files = keygen(out, principal, namespace)
+    if files.created_folder:
+        typer.echo(f"created folder:  {files.private.parent} (mode 0700)")
     typer.echo(f"private key:     {files.private} (mode 0600; keep it secret)")
     typer.echo(f"public key:      {files.public}")
     typer.echo(f"allowed signers: {files.allowed_signers} (give this to the reviewers)")
@@ -83,6 +88,8 @@ def package_cmd(
         sys.stderr.write(render_text(exc.report))
         raise
     m = result.manifest_data
+    if result.created_out:
+        typer.echo(f"created the output folder {result.archive.parent}")
     typer.echo(f"packaged {len(m['files'])} files ({m['suite']} {m['round']}, "
                f"{result.report.summary['results']} results)")
     for path in (result.archive, result.manifest, result.signature, result.sums, result.verify_md):
@@ -99,26 +106,66 @@ def verify_cmd(
     = None,
     signature: Annotated[Path | None, typer.Option("--signature", help="The signature, if not beside it.")]
     = None,
+    full_rules: Annotated[bool, typer.Option("--full-rules", help="Re-validate with this mlcheck's complete rules "
+                                             "for the manifest's round: no --select/--ignore, no waivers, nothing "
+                                             "known-absent (default: the options the signer recorded, each "
+                                             "printed).")] = False,
 ) -> None:
     """Check signature, manifest and archive, extract safely and re-validate; 0 good, 1 errors, 4 mismatch."""
-    from ..package.verify import verify_package
+    from ..package.verify import HELP_FULL, verify_package
     from ..report.text import render_text
 
-    result = verify_package(archive, allowed_signers, principal, namespace, manifest, signature)
-    m = result.manifest
-    typer.echo(f"signature: good, signed by {', '.join(result.signer.principals)} (namespace {namespace})")
-    typer.echo(f"archive:   {result.files} files match the manifest; tar and tar.gz hashes match")
-    rules_note = {True: "identical to this mlcheck's", False: "differ from this mlcheck's", None: "from the manifest"}
-    typer.echo(f"rules:     {m['suite']} {m['round']} digest {str(m['rules']['digest'])[:16]}… "
-               f"({rules_note[result.rules_match_installed]})")
-    git = m.get("git")
-    typer.echo(f"source:    {'git ' + str(git['commit']) + (' (dirty)' if git['dirty'] else '') if git else 'not git'}"
-               f"; created {m['created']}; mlcheck {m['tool']['version']}")
+    result = verify_package(archive, allowed_signers, principal, namespace, manifest, signature, full_rules)
+    for line in verify_lines(result):
+        typer.echo(line)
     if result.exit_code:
         sys.stdout.write(render_text(result.report))
-    typer.echo(f"validation: {'FAILED' if result.exit_code else 'passed'} ({result.report.summary['errors']} errors, "
-               f"{result.report.summary['warnings']} warnings)")
+    summary = result.report.summary
+    verdict = "FAILED" if result.exit_code else "passed"
+    typer.echo(f"validation: {verdict} ({summary['errors']} errors, {summary['warnings']} warnings"
+               f"{', ' + str(summary['waived']) + ' waived' if summary.get('waived') else ''})"
+               + (", NARROWED by the signer's options:" if result.narrowed else ""))
+    for why in result.applied.narrowed:
+        typer.echo(f"  - {why}")
+    if result.narrowed:
+        typer.echo(f"  {HELP_FULL}")
     raise typer.Exit(result.exit_code)
+
+
+def verify_lines(result: VerifyResult) -> list[str]:
+    """What verify established and every option it re-applied, escaped: the manifest's fields are the signer's."""
+    from ..escape import visible
+    from ..package.verify import prefix_text
+
+    m, a = result.record, result.applied
+    signer = result.signer
+    lines = [
+        f"signature: good, signed by {visible(','.join(signer.principals))} (allowed_signers line {signer.line})",
+        f"archive:   size and sha256 match the signed manifest; {result.files} files extracted and matched",
+        f"manifest:  {visible(m.name)}, created {visible(m.created)} by mlcheck {visible(m.tool.version)}",
+    ]
+    git = m.git
+    lines.append("source:    " + (f"git {visible(str(git.commit))}{' (dirty)' if git.dirty else ''}"
+                                  f"{'' if git.path == '.' else ' in ' + visible(git.path)}" if git else "not git"))
+    lines.append(f"rules:     {a.rules}")
+    if a.full_rules:
+        lines.append("options:   none re-applied (--full-rules): no select, ignore, waivers or known-absent paths")
+        lines.append(f"  strict:       {'yes' if a.strict else 'no'} (as signed)")
+        return lines
+    none = "none"
+    lines.append("options:   re-applied from the signed manifest")
+    lines.append(f"  select:       {', '.join(prefix_text(s) for s in a.select) or none}")
+    lines.append(f"  ignore:       {', '.join(prefix_text(s) for s in a.ignore) or none}")
+    lines.append(f"  strict:       {'yes' if a.strict else 'no'}")
+    lines.append(f"  known-absent: {len(a.known_absent) or none}"
+                 + "".join(f"\n    {visible(p)}" for p in a.known_absent[:20])
+                 + (f"\n    … and {len(a.known_absent) - 20} more" if len(a.known_absent) > 20 else ""))
+    lines.append(f"  max bytes:    {a.max_bytes:,}")
+    lines.append(f"  waivers:      {len(a.waivers) or none}")
+    for w in a.waivers:
+        lines.append(f"    {visible(str(w['rule']))} on {visible(str(w['path']))}: matched {w['matched']} "
+                     f"finding(s); \"{visible(str(w['justification']))}\"")
+    return lines
 
 
 def truncate_cmd(

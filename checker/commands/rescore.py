@@ -19,22 +19,47 @@ def register(app: typer.Typer) -> None:
     app.command("rescore")(rescore_cmd)
 
 
-def read_config(path: Path) -> dict[str, Any]:
-    """A YAML config: `datasets: {imagenet: PATH, ...}`, optional `jobs`; paths relative to the file."""
-    import yaml
+CONFIG_MAX_BYTES = 1 << 20
+CONFIG_HELP = "e.g.\ndatasets:\n  imagenet: data/val_map.txt\n  wmt16: data/newstest2014.de\njobs: 2"
 
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:  # a binary file is not a config either
-        raise UsageError(f"cannot read config {path}: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("datasets", {}), dict):
-        raise UsageError(f"config {path} must be a mapping with a 'datasets' mapping",
-                         "e.g.\ndatasets:\n  imagenet: data/val_map.txt\n  wmt16: data/newstest2014.de")
-    unknown = set(doc) - {"datasets", "jobs"}
+
+def read_config(path: Path) -> dict[str, Any]:
+    """A YAML config: `datasets: {imagenet: PATH, ...}`, optional `jobs`; paths relative to the file.
+
+    Size, encoding and nesting are bounded; a value of the wrong type is a usage error naming the key.
+    """
+    from ..escape import visible
+    from ..inputs import load_yaml, type_name
+
+    where = f"config {visible(str(path))}"
+    doc = load_yaml(path, "config", CONFIG_MAX_BYTES, UsageError)
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise UsageError(f"{where} must be a mapping with a 'datasets' mapping, got {type_name(doc)}", CONFIG_HELP)
+    unknown = sorted(visible(str(k)) for k in doc if k not in ("datasets", "jobs"))
     if unknown:
-        raise UsageError(f"config {path} has unknown keys: {', '.join(sorted(unknown))}", "Known: datasets, jobs.")
-    datasets = {str(k).lower(): (path.parent / str(v)) for k, v in doc.get("datasets", {}).items()}
-    return {"datasets": datasets, "jobs": int(doc.get("jobs", 0))}
+        raise UsageError(f"{where} has unknown keys: {', '.join(unknown)}", "Known: datasets, jobs.")
+    raw_sets = doc.get("datasets") or {}
+    if not isinstance(raw_sets, dict):
+        raise UsageError(f"{where}: 'datasets' must be a mapping of NAME: PATH, got {type_name(raw_sets)}",
+                         CONFIG_HELP)
+    datasets: dict[str, Path] = {}
+    for name, value in raw_sets.items():
+        if not isinstance(name, str) or not name.strip():
+            raise UsageError(f"{where}: datasets: every name must be a word, got {type_name(name)} "
+                             f"({visible(str(name))})", CONFIG_HELP)
+        if not isinstance(value, str) or not value.strip():
+            raise UsageError(f"{where}: 'datasets.{visible(name)}' must be a path, got {type_name(value)}",
+                             CONFIG_HELP)
+        datasets[name.strip().lower()] = path.parent / value
+    jobs = doc.get("jobs", 0)
+    # bool is an int in Python; `jobs: yes` is not a number of processes
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 0 <= jobs <= 4096:
+        shown = visible(str(jobs)) if isinstance(jobs, (str, int, float)) else type_name(jobs)
+        raise UsageError(f"{where}: 'jobs' must be a whole number of processes (0: one per core), got {shown}",
+                         CONFIG_HELP)
+    return {"datasets": datasets, "jobs": jobs}
 
 
 def find_root(target: Path) -> tuple[Path, str | None]:

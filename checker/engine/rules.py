@@ -144,6 +144,9 @@ def read_yaml(path: Path, what: str, max_bytes: int = MAX_RULES_BYTES) -> tuple[
         raise RulesetError(f"{what} {path.name} is not valid YAML: {exc}") from exc
     except RecursionError as exc:
         raise RulesetError(f"{what} {path.name} is nested too deeply") from exc
+    from ..inputs import check_shape
+
+    check_shape(doc, f"{what} {path.name}", RulesetError)  # depth, and aliases expanding past any real file
     return doc, raw
 
 
@@ -205,6 +208,9 @@ def _chain(suite: str, round_name: str, path: Path | None) -> list[tuple[Path, d
             raise RulesetError(f"rules file {current.name} extends '{parent}', which is not a round name",
                                "extends names a round of the same folder, e.g. extends: v0.5")
         current = folder / f"{parent}.yaml"
+        if current.resolve().parent != folder:  # a link in the folder may not lead out of it
+            raise RulesetError(f"rules file {chain[-1][0].name} extends '{parent}', whose file is a link out of "
+                               "the rules folder", "extends names a round whose file sits in the same folder.")
     chain.reverse()
     return chain
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from ..errors import RulesetError
 from ..findings import Severity
@@ -95,13 +94,17 @@ def _validator() -> jsonschema.protocols.Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
+MAX_RULES_BYTES = 4 << 20  # the largest shipped rules file is ~25 KB
+
+
 def _read(path: Path) -> tuple[dict[str, Any], bytes]:
-    try:
-        raw = path.read_bytes()
-        # libyaml when present: the pure-Python loader dominated a validate run (~0.1 s per load)
-        doc = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RulesetError(f"cannot read rules file {path.name}: {exc}") from exc
+    """One rules file: size-bounded, strict UTF-8, safe YAML (libyaml's when present), schema-checked."""
+    from ..inputs import decode_utf8, parse_yaml, read_limited
+
+    where = f"rules file {path.name}"
+    raw = read_limited(path, "rules file", MAX_RULES_BYTES, RulesetError)
+    # libyaml when present: the pure-Python loader dominated a validate run (~0.1 s per load)
+    doc = parse_yaml(decode_utf8(raw, where, RulesetError), where, RulesetError)
     if not isinstance(doc, dict):
         raise RulesetError(f"rules file {path.name} is not a mapping")
     error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
@@ -129,8 +132,11 @@ def load_ruleset(suite: str, round_name: str, path: Path | None = None,
     """Load rules/<suite>/<round>.yaml (or `path`), following `extends` to the base round."""
     chain: list[tuple[Path, dict[str, Any], bytes]] = []
     seen: set[str] = set()
-    current: Path | None = path or (rules_root() / suite / f"{round_name}.yaml")
-    while current is not None:
+    current = path or (rules_root() / suite / f"{round_name}.yaml")
+    # `extends` names a round in the folder the first file was loaded from, never a path out of it
+    # (the rules a signed manifest carries are written to a temporary folder and loaded from there)
+    folder = current.parent.resolve()
+    while True:
         if not current.is_file():
             rounds = ", ".join(available_rounds(suite)) or "none"
             raise RulesetError(f"no rules for {suite} round '{current.stem}'", f"Known rounds: {rounds}.")
@@ -143,7 +149,13 @@ def load_ruleset(suite: str, round_name: str, path: Path | None = None,
             raise RulesetError(f"rules file {current.name} is for suite {doc['suite']}, not {suite}")
         chain.append((current, doc, raw))
         parent = doc.get("extends")
-        current = (current.parent / f"{parent}.yaml") if parent else None
+        if not parent:
+            break
+        if (not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}", parent) or ".." in parent
+                or not (folder / f"{parent}.yaml").resolve().parent == folder):
+            raise RulesetError(f"rules file {current.name}: extends {parent!r} is not a round in the same folder",
+                               "extends names a round, e.g. `extends: v0.5`, whose file sits beside this one.")
+        current = folder / f"{parent}.yaml"
     chain.reverse()  # base first
 
     data: dict[str, Any] = {}

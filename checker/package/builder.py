@@ -11,6 +11,7 @@ from typing import Any
 
 from ..api import validate
 from ..errors import MlcheckError, NotASubmission, UsageError
+from ..escape import visible
 from ..findings import Report
 from ..options import ValidateOptions
 from ..suites.inference.discover import locate_submitters
@@ -69,6 +70,7 @@ class PackageResult:
     verify_md: Path
     manifest_data: dict[str, Any]
     report: Report
+    created_out: bool = False  # the output folder did not exist and was made
 
 
 def default_name(root: Path, suite: str, round_name: str) -> str:
@@ -119,15 +121,40 @@ wrote), obtained from the signer through a channel you trust, saved as `allowed_
    sha256sum -c {name}.SHA256SUMS
    ```
 
-3. Everything at once: signature, every file of the archive against the manifest, safe
-   extraction into a temporary folder, and re-validation with the rules the manifest carries:
+3. Everything at once: signature, the archive's size and hash before anything is unpacked,
+   every file against the manifest, safe extraction into a temporary folder, and re-validation
+   with the rules and options the manifest carries (verify prints each option and says when
+   they narrowed the verdict):
 
    ```
    mlcheck verify {name}.tar.gz --allowed-signers allowed_signers
    ```
 
+   A review should also re-validate with the complete rules of the round, no rule selection and
+   no waivers:
+
+   ```
+   mlcheck verify {name}.tar.gz --allowed-signers allowed_signers --full-rules
+   ```
+
    Exit 0: good; 1: the submission has validation errors; 4: signature or content mismatch.
 """
+
+
+def make_out_dir(out_dir: Path) -> bool:
+    """Make the output folder when it is missing and its parent exists (never a chain of folders)."""
+    if out_dir.is_dir():
+        return False
+    if os.path.lexists(out_dir):
+        raise UsageError(f"the output folder {visible(str(out_dir))} exists and is not a folder")
+    if not out_dir.parent.is_dir():
+        raise UsageError(f"neither the output folder {visible(str(out_dir))} nor its parent exists",
+                         "Create the parent folder first, or choose another --out.")
+    try:
+        out_dir.mkdir()
+    except OSError as exc:
+        raise UsageError(f"cannot create the output folder {visible(str(out_dir))}: {exc.strerror}") from exc
+    return True
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -141,13 +168,17 @@ def package(root: Path, key: Path, out_dir: Path, opts: PackageOptions | None = 
     opts = opts or PackageOptions()
     root = Path(root)
     if not root.is_dir():
-        raise UsageError(f"{root} is not a folder", "Pass the submission folder holding closed/ or open/.")
+        raise UsageError(f"{visible(str(root))} is not a folder", "Pass the submission folder holding closed/ or open/.")
     if inside(out_dir, root):
-        raise UsageError(f"the output folder {out_dir} is inside the submission {root}",
+        raise UsageError(f"the output folder {visible(str(out_dir))} is inside the submission {visible(str(root))}",
                          "mlcheck never writes inside a submission; pass --out with a folder outside it.")
-    if not out_dir.is_dir():
-        raise UsageError(f"the output folder {out_dir} does not exist", "Create it first.")
+    for path, what in ((Path(key), "signing key"), (Path(f"{key}.pub"), "signing key's .pub")):
+        if inside(path, root):
+            raise UsageError(f"the {what} {visible(str(path))} lies inside the submission {visible(str(root))}",
+                             "A package is published with everything in the tree: keep the key outside the "
+                             "submission and pass --key with that path.")
     private = load_private_key(key)  # fail early, before the heavy work
+    created = make_out_dir(out_dir)
     epoch = source_date_epoch()
     git = git_state(root, opts.allow_dirty)
 
@@ -157,14 +188,15 @@ def package(root: Path, key: Path, out_dir: Path, opts: PackageOptions | None = 
     suite = report.suite
     name = opts.name or default_name(root, suite, report.round)
     if not NAME_RE.match(name):
-        raise UsageError(f"package name {name!r} may hold only letters, digits and . _ + -", "e.g. --name Acme-v0.5")
+        raise UsageError(f"package name {visible(name)!r} may hold only letters, digits and . _ + -",
+                         "e.g. --name Acme-v0.5")
     top = INFERENCE_TOP if suite == "inference" else None
     if top is not None and not any((root / d).is_dir() for d in top):
-        raise UsageError(f"{root} holds no closed/ or open/ folder",
+        raise UsageError(f"{visible(str(root))} holds no closed/ or open/ folder",
                          "Package the folder that holds the division folders, not a division or submitter folder.")
     members = collect(root, top, skip_top=frozenset({TRUNCATION_FILE}))
     if not any(not m.is_dir for m in members):
-        raise UsageError(f"{root} holds no files to package")
+        raise UsageError(f"{visible(str(root))} holds no files to package")
 
     archive = out_dir / f"{name}.tar.gz"
     tmp_archive = out_dir / f".{archive.name}.tmp-{os.getpid()}"
@@ -200,4 +232,4 @@ def package(root: Path, key: Path, out_dir: Path, opts: PackageOptions | None = 
     _atomic_write(sums_path, sums.encode())
     principal = opts.principal or principal_of(key) or "PRINCIPAL"
     _atomic_write(md_path, verify_md(name, principal, opts.namespace).encode())
-    return PackageResult(archive, manifest_path, sig_path, sums_path, md_path, manifest, report)
+    return PackageResult(archive, manifest_path, sig_path, sums_path, md_path, manifest, report, created)

@@ -30,6 +30,7 @@ class KeyFiles:
     public: Path
     allowed_signers: Path
     principal: str
+    created_folder: bool = False  # the key's folder did not exist and was made (mode 0700)
 
 
 def default_principal() -> str:
@@ -51,16 +52,29 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
 def keygen(out: Path, principal: str | None = None, namespace: str = NAMESPACE) -> KeyFiles:
     """Write a new Ed25519 key pair: OUT (0600), OUT.pub and OUT.allowed_signers; never overwrite."""
     principal = principal or default_principal()
-    if not principal or any(c.isspace() for c in principal) or "," in principal:
-        raise UsageError(f"principal {principal!r} must be one word without spaces or commas",
+    # an allowed_signers principal field is a pattern list: no spaces, commas, quotes or pattern characters
+    if (not principal or not principal.isprintable() or principal.startswith("#")
+            or any(c.isspace() or c in ',"*?!' for c in principal)):
+        raise UsageError(f"principal {principal!r} must be one word without spaces, commas, quotes or * ? !",
                          "e.g. --principal submitter@example.org")
+    out = out.expanduser()
     files = KeyFiles(out, Path(f"{out}.pub"), Path(f"{out}.allowed_signers"), principal)
     existing = [p for p in (files.private, files.public, files.allowed_signers) if os.path.lexists(p)]
     if existing:
         raise UsageError(f"{existing[0]} already exists; refusing to overwrite a key",
                          "Choose another --out, or move the old key away yourself.")
+    created = False
     if not out.parent.is_dir():
-        raise UsageError(f"folder {out.parent} does not exist", "Create it first or choose another --out.")
+        if os.path.lexists(out.parent) or not out.parent.parent.is_dir():
+            raise UsageError(f"folder {out.parent} does not exist and cannot be made here",
+                             "Create its parent folder first or choose another --out.")
+        try:
+            out.parent.mkdir(mode=0o700)
+            os.chmod(out.parent, 0o700)  # mkdir's mode passes through the umask; make it exact
+        except OSError as exc:
+            raise UsageError(f"cannot create folder {out.parent}: {exc.strerror}") from exc
+        created = True
+    files = KeyFiles(files.private, files.public, files.allowed_signers, principal, created)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(Encoding.PEM, PrivateFormat.OpenSSH, NoEncryption())
     try:

@@ -9,13 +9,14 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import yaml
+import msgspec
 
 from .. import __version__
 from ..engine.rules import rules_root
 from ..errors import MlcheckError, UsageError
+from ..escape import visible
 from .tarball import FileRecord, PackageError, TarballResult
 
 SCHEMA = "mlcheck-manifest/1"
@@ -56,15 +57,23 @@ class RulesFile:
 
 
 def rules_chain(suite: str, round_name: str, rules_file: Path | None, digest: str) -> list[RulesFile]:
-    """The bytes of the rule files a validation used, checked against the ruleset's digest."""
+    """The bytes of the rule files a validation used, checked against the ruleset's digest.
+
+    `extends` is followed as the loader follows it: a round beside the first file, never a path.
+    """
+    from ..engine.rules import MAX_RULES_BYTES
+    from ..inputs import decode_utf8, parse_yaml, read_limited
+
     chain: list[RulesFile] = []
     current: Path | None = rules_file or rules_root() / suite / f"{round_name}.yaml"
+    folder = current.parent if current is not None else Path()
     while current is not None and len(chain) < 32:
-        raw = current.read_bytes()
+        raw = read_limited(current, "rules file", MAX_RULES_BYTES, MlcheckError)
         chain.append(RulesFile(f"{suite}/{current.name}", raw))
-        doc = yaml.safe_load(raw)
+        where = f"rules file {current.name}"
+        doc = parse_yaml(decode_utf8(raw, where, MlcheckError), where, MlcheckError)
         parent = doc.get("extends") if isinstance(doc, dict) else None
-        current = current.parent / f"{parent}.yaml" if parent else None
+        current = folder / f"{parent}.yaml" if isinstance(parent, str) and parent else None
     chain.reverse()
     if hashlib.sha256(b"".join(f.raw for f in chain)).hexdigest() != digest:
         raise MlcheckError("the rule files changed while packaging (their digest no longer matches)",
@@ -176,21 +185,158 @@ def dump_manifest(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def load_manifest(data: bytes) -> dict[str, Any]:
-    """Parse manifest bytes (already signature-checked) and check their shape."""
+# --- reading a manifest back (verify) --------------------------------------------------------------
+# The manifest is signed, but the signer may be the adversary: every field verify uses is typed and
+# bounded here, so a hostile manifest is a clear refusal (exit 4), never a crash.
+
+MAX_SIZE = 1 << 50  # 1 PiB: larger sizes are refused before any arithmetic on them
+_Sha256 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+_Size = Annotated[int, msgspec.Meta(ge=0, le=MAX_SIZE)]
+_Text = Annotated[str, msgspec.Meta(max_length=4096)]
+_Path = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+_Suite = Literal["inference", "training"]
+# Every record refuses unknown fields (a field this mlcheck does not know could change what the
+# manifest means) and is immutable.
+
+
+class ToolRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    name: Literal["mlcheck"]
+    version: Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Za-z][0-9A-Za-z.+!_-]{0,63}$")]
+
+
+class EmbeddedRules(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    file: Annotated[str, msgspec.Meta(pattern=r"^(inference|training)/[^/\\\x00-\x1f\x7f]{1,128}$")]
+    sha256: _Sha256
+    text: Annotated[str, msgspec.Meta(max_length=4 << 20)]
+
+
+class RulesRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    files: list[_Text]
+    digest: _Sha256
+    source: Literal["shipped", "file"]
+    embedded: list[EmbeddedRules]
+
+
+class WaiverOption(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    rule: _Text
+    path: _Text
+    justification: _Text
+
+
+class WaiverOutcome(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    rule: _Text
+    path: _Text
+    justification: _Text
+    matched: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class OptionsRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    suite: _Suite
+    select: list[_Text] = []
+    ignore: list[_Text] = []
+    known_absent: list[_Text] = []
+    strict: bool = False
+    max_bytes: Annotated[int, msgspec.Meta(ge=1, le=MAX_SIZE)] | None = None
+    waivers: list[WaiverOption] = []
+
+
+class ValidationRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    options: OptionsRecord
+    summary: dict[_Text, Annotated[int, msgspec.Meta(ge=0)]] = {}
+    waivers: list[WaiverOutcome] = []
+    skipped: list[dict[_Text, _Text | int | None]] = []
+
+
+class GitRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    commit: Annotated[str, msgspec.Meta(pattern="^([0-9a-f]{40}|[0-9a-f]{64})$")] | None
+    dirty: bool
+    allow_dirty: bool = False
+    path: _Text = "."
+
+
+class ArchiveRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    file: _Text
+    format: Literal["pax"] = "pax"
+    mtime: Annotated[int, msgspec.Meta(ge=0, le=MAX_SIZE)] = 0
+    gzip_level: Annotated[int, msgspec.Meta(ge=0, le=9)] = 6
+    tar_sha256: _Sha256
+    tar_size: _Size
+    tar_gz_sha256: _Sha256
+    tar_gz_size: _Size
+
+
+class FileEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    path: _Path
+    size: _Size
+    sha256: _Sha256
+    mode: Literal["0644", "0755"]
+
+
+class TruncationEntry(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    path: _Path
+    original_sha256: _Sha256
+    original_size: _Size | None = None
+    packaged_sha256: _Sha256
+    source: _Text
+
+
+class Manifest(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """A decoded, shape-checked manifest (mlcheck-manifest/1)."""
+
+    schema: Literal["mlcheck-manifest/1"]
+    tool: ToolRecord
+    name: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")]
+    suite: _Suite
+    round: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")]
+    created: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")]
+    rules: RulesRecord
+    validation: ValidationRecord
+    git: GitRecord | None
+    archive: ArchiveRecord
+    folders: list[_Path]
+    files: list[FileEntry]
+    truncation: list[TruncationEntry] = []
+
+
+_DECODER = msgspec.json.Decoder(Manifest)
+HELP_MANIFEST = "The signer's mlcheck wrote a manifest this mlcheck cannot use; ask for a package made by mlcheck."
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            from ..errors import IntegrityError
+
+            raise IntegrityError(f"the manifest gives the key {visible(k)!r} twice", HELP_MANIFEST)
+        out[k] = v
+    return out
+
+
+def load_manifest(data: bytes) -> tuple[Manifest, dict[str, Any]]:
+    """Decode manifest bytes (already signature-checked) into typed records, and as plain data.
+
+    Refused (IntegrityError, exit 4): not JSON, wrong or missing fields, wrong types, numbers out
+    of range, keys given twice, bytes other than the canonical form `dump_manifest` writes.
+    """
     from ..errors import IntegrityError
 
     try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise IntegrityError(f"the manifest is not valid JSON: {exc}") from exc
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        raise IntegrityError(f"the manifest is not an {SCHEMA} manifest",
-                             "Verify it with the mlcheck version that made it.")
-    for key in ("files", "folders", "archive", "rules", "validation", "suite", "round"):
-        if key not in doc:
-            raise IntegrityError(f"the manifest has no {key!r}")
-    return doc
+        record = _DECODER.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise IntegrityError(f"the manifest is not an {SCHEMA} manifest: {visible(str(exc))}", HELP_MANIFEST) \
+            from exc
+    # Typed decoding bounded every number and every level of nesting; the plain form is now safe to build.
+    try:
+        doc = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+        canonical = dump_manifest(doc) == data
+    except (ValueError, RecursionError) as exc:  # a lone surrogate escape, say: never canonical
+        raise IntegrityError(f"the manifest cannot be read back as JSON: {visible(str(exc))}", HELP_MANIFEST) \
+            from exc
+    if not canonical:
+        raise IntegrityError("the manifest is not in the canonical form mlcheck writes (re-formatted or edited)",
+                             HELP_MANIFEST)
+    return record, doc
 
 
 def git_state(root: Path, allow_dirty: bool) -> dict[str, Any] | None:

@@ -7,8 +7,8 @@ for Ed25519 keys. Signing and verifying are separate, symmetric steps over the s
 from __future__ import annotations
 
 import base64
-import fnmatch
 import hashlib
+import re
 import struct
 from dataclasses import dataclass
 
@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ..errors import IntegrityError, UsageError
+from ..escape import visible
 
 NAMESPACE = "mlcheck-result@v1"
 MAGIC = b"SSHSIG"
@@ -143,68 +144,263 @@ def parse(text: str) -> Signature:
     return Signature(public_key=pub, namespace=namespace, hash_alg=hash_alg, signature=raw)
 
 
+# Every public key type OpenSSH 9 reads in an allowed_signers line (sshkey.c). Lines with any of them
+# are valid; only ssh-ed25519 keys can sign an mlcheck manifest, so the others never match.
+OPENSSH_KEY_TYPES = frozenset({
+    "ssh-ed25519", "sk-ssh-ed25519@openssh.com", "ssh-rsa", "ssh-dss",
+    "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "sk-ecdsa-sha2-nistp256@openssh.com",
+    "ssh-ed25519-cert-v01@openssh.com", "sk-ssh-ed25519-cert-v01@openssh.com", "ssh-rsa-cert-v01@openssh.com",
+    "ssh-dss-cert-v01@openssh.com", "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com", "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com", "rsa-sha2-256", "rsa-sha2-512",
+    "rsa-sha2-256-cert-v01@openssh.com", "rsa-sha2-512-cert-v01@openssh.com",
+})
+MAX_SUBPATTERN = 1023  # match_pattern_list: a longer sub-pattern makes the whole list fail to match
+ALLOWED_SIGNERS_HELP = ("An allowed_signers line is `PRINCIPALS [OPTIONS] ssh-ed25519 KEY [COMMENT]`, as `mlcheck "
+                        "keygen` writes it; OPTIONS are cert-authority, namespaces=\"…\", valid-after=\"…\" and "
+                        "valid-before=\"…\" (see ssh-keygen(1), ALLOWED SIGNERS).")
+
+
+def match_pattern(text: bytes, pattern: bytes) -> bool:
+    """OpenSSH's match_pattern: `*` any run, `?` any one byte, everything else literal (no classes)."""
+    t = p = 0
+    star_p, star_t = -1, 0
+    while t < len(text):
+        if p < len(pattern) and pattern[p] == ord("*"):
+            star_p, star_t = p, t
+            p += 1
+        elif p < len(pattern) and (pattern[p] == ord("?") or pattern[p] == text[t]):
+            t += 1
+            p += 1
+        elif star_p >= 0:
+            star_t += 1
+            t, p = star_t, star_p + 1
+        else:
+            return False
+    return all(c == ord("*") for c in pattern[p:])
+
+
+def match_pattern_list(text: str, patterns: str) -> int:
+    """OpenSSH's match_pattern_list: 1 on a positive match, -1 when a `!pattern` matches (it wins), else 0."""
+    subject = text.encode("utf-8", "surrogateescape")
+    positive = 0
+    for sub in patterns.encode("utf-8", "surrogateescape").split(b","):
+        negated = sub.startswith(b"!")
+        if negated:
+            sub = sub[1:]
+        if len(sub) >= MAX_SUBPATTERN:
+            return 0
+        if match_pattern(subject, sub):
+            if negated:
+                return -1
+            positive = 1
+    return positive
+
+
 @dataclass(frozen=True)
 class AllowedSigner:
-    """One line of an OpenSSH allowed_signers file."""
+    """One line of an OpenSSH allowed_signers file, parsed as ssh-keygen parses it."""
 
-    principals: tuple[str, ...]
-    namespaces: tuple[str, ...] | None  # None: any namespace
+    principals: tuple[str, ...]  # the principal pattern list, split at commas (for display)
+    namespaces: tuple[str, ...] | None  # the namespaces pattern list; None: any namespace
     public_key: bytes  # SSH wire form
     line: int
+    key_type: str = KEY_TYPE
+    cert_authority: bool = False
+    valid_after: int | None = None  # Unix time
+    valid_before: int | None = None
+
+    def refusal(self, key: bytes, principal: str | None, namespace: str, now: float) -> str | None:
+        """Why this line does not allow `key` to sign for `principal` in `namespace` at `now`, or None."""
+        if principal is not None and match_pattern_list(principal, ",".join(self.principals)) != 1:
+            return "principal"
+        if self.cert_authority or self.public_key != key:
+            return "key"  # a cert-authority line only ever matches certificates, which mlcheck refuses
+        if self.namespaces is not None and match_pattern_list(namespace, ",".join(self.namespaces)) != 1:
+            return f"line {self.line}: the key is not allowed for namespace {visible(namespace)!r}"
+        if self.valid_after is not None and now < self.valid_after:
+            return f"line {self.line}: the key is not valid before {_utc(self.valid_after)}"
+        if self.valid_before is not None and now > self.valid_before:
+            return f"line {self.line}: the key expired at {_utc(self.valid_before)}"
+        return None
 
 
-def _split_options(text: str) -> tuple[str, str]:
-    """Split the leading options field (which may hold quoted commas and spaces) from the rest."""
-    quoted = False
-    for i, ch in enumerate(text):
-        if ch == '"':
+def _utc(epoch: int) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class AllowedSignersError(UsageError):
+    """An allowed_signers line mlcheck cannot read exactly as OpenSSH would: refused, never skipped."""
+
+
+def _line_error(n: int, why: str) -> AllowedSignersError:
+    return AllowedSignersError(f"allowed_signers line {n}: {why}", ALLOWED_SIGNERS_HELP)
+
+
+def _principals_token(text: str, n: int) -> tuple[str, str]:
+    """OpenSSH's strdelimw: the first word, where a double quote starts a quoted part up to the next one."""
+    i = 0
+    while i < len(text) and text[i] not in ' \t\r\n"':
+        i += 1
+    if i == len(text):
+        raise _line_error(n, "no key after the principals")
+    if text[i] == '"':
+        close = text.find('"', i + 1)
+        if close < 0:
+            raise _line_error(n, "the principals have an unterminated quote")
+        token, rest = text[:i] + text[i + 1:close], text[close + 1:]
+    else:
+        token, rest = text[:i], text[i + 1:]
+    return token, rest.lstrip(" \t\r\n")
+
+
+def _read_key(text: str) -> tuple[str, bytes] | None:
+    """OpenSSH's sshkey_read: `TYPE BASE64 [comment]` with a known type whose blob names that type."""
+    parts = re.split(r"[ \t]+", text, maxsplit=2)  # sshkey_read splits at spaces and tabs only
+    if len(parts) < 2 or parts[0] not in OPENSSH_KEY_TYPES:
+        return None
+    try:  # b64_pton skips white space inside the base64 (a CR before the line's end, say)
+        blob = base64.b64decode(re.sub(r"[\r\n\v\f]", "", parts[1]), validate=True)
+    except ValueError:
+        return None
+    r = _Reader(blob)
+    try:
+        if r.string() != parts[0].encode():
+            return None
+        if parts[0] == KEY_TYPE and (len(r.string()) != 32 or not r.done()):
+            return None
+    except ValueError:
+        return None
+    return parts[0], blob
+
+
+def _skip_options(text: str, n: int) -> tuple[str, str]:
+    """OpenSSH's sshkey_advance_past_options: the options run to the first unquoted space or tab."""
+    i, quoted = 0, False
+    while i < len(text) and (quoted or text[i] not in " \t"):
+        if text[i] == "\\" and text[i + 1:i + 2] == '"':
+            i += 1
+        elif text[i] == '"':
             quoted = not quoted
-        elif ch in " \t" and not quoted:
-            return text[:i], text[i:].strip()
-    return text, ""
+        i += 1
+    if quoted:
+        raise _line_error(n, "the options have an unterminated quote")
+    return text[:i], text[i:].lstrip(" \t")
 
 
-def _options(field: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    part, quoted = "", False
-    items = []
-    for ch in field:
-        if ch == '"':
-            quoted = not quoted
-        if ch == "," and not quoted:
-            items.append(part)
-            part = ""
-        else:
-            part += ch
-    items.append(part)
-    for item in items:
-        name, _, value = item.partition("=")
-        out[name.strip().lower()] = value.strip().strip('"')
-    return out
+def _dequote(text: str, n: int, name: str) -> tuple[str, str]:
+    """OpenSSH's opt_dequote: a value in double quotes, `\\"` for a quote inside."""
+    if not text.startswith('"'):
+        raise _line_error(n, f"the value of {name} must be in double quotes")
+    out, i = [], 1
+    while i < len(text) and text[i] != '"':
+        if text[i] == "\\" and text[i + 1:i + 2] == '"':
+            i += 1
+        out.append(text[i])
+        i += 1
+    if i == len(text):
+        raise _line_error(n, f"the value of {name} has no closing quote")
+    return "".join(out), text[i + 1:]
+
+
+def parse_time(value: str) -> int | None:
+    """OpenSSH's parse_absolute_time: YYYYMMDD[HHMM[SS]], UTC with a Z or UTC suffix, else local time."""
+    import calendar
+    import time
+
+    utc = False
+    if len(value) > 1 and value[-1:].upper() == "Z":
+        utc, value = True, value[:-1]
+    elif len(value) > 3 and value[-3:].upper() == "UTC":
+        utc, value = True, value[:-3]
+    if len(value) not in (8, 12, 14) or not value.isascii() or not value.isdigit():
+        return None
+    year, month, day = int(value[:4]), int(value[4:6]), int(value[6:8])
+    hour, minute, second = int(value[8:10] or 0), int(value[10:12] or 0), int(value[12:14] or 0)
+    # strptime's ranges; a day past the month's end rolls over as mktime/timegm do (20200231 is 2 March)
+    if not (1 <= month <= 12 and 1 <= day <= 31 and hour <= 23 and minute <= 59 and second <= 61):
+        return None
+    fields = (year, month, day, hour, minute, second, 0, 0, 0)  # tm_isdst 0, as OpenSSH leaves it
+    try:
+        epoch = calendar.timegm(fields) if utc else int(time.mktime(fields))
+    except (OverflowError, ValueError):
+        return None
+    return epoch if epoch > 0 else None
+
+
+def _parse_options(field: str, n: int) -> tuple[bool, str | None, int | None, int | None]:
+    """OpenSSH's sshsigopt_parse; any other option refuses the line (ssh-keygen rejects it too)."""
+    ca, namespaces, after, before = False, None, None, None
+    rest = field
+    while rest:
+        item, low = rest, rest.lower()
+        if low.startswith("cert-authority"):
+            ca, rest = True, rest[len("cert-authority"):]
+        elif low.startswith("namespaces="):
+            if namespaces is not None:
+                raise _line_error(n, "namespaces is given twice")
+            namespaces, rest = _dequote(rest[len("namespaces="):], n, "namespaces")
+        elif low.startswith(("valid-after=", "valid-before=")):
+            name = rest[:rest.index("=")].lower()
+            if (after if name == "valid-after" else before) is not None:
+                raise _line_error(n, f"{name} is given twice")
+            value, rest = _dequote(rest[len(name) + 1:], n, name)
+            when = parse_time(value)
+            if when is None:
+                raise _line_error(n, f"{name}={visible(value)!r} is not a time (YYYYMMDD[HHMM[SS]][Z])")
+            if name == "valid-after":
+                after = when
+            else:
+                before = when
+        if not rest:
+            break
+        if rest[0] != ",":
+            word = item.split(",", 1)[0].split("=", 1)[0][:40]
+            raise _line_error(n, f"option {visible(word)!r} is not supported (only cert-authority, namespaces, "
+                                 "valid-after and valid-before are)")
+        rest = rest[1:]
+        if not rest:
+            raise _line_error(n, "the options end with a comma")
+    if after is not None and before is not None and before <= after:
+        raise _line_error(n, "valid-before is not after valid-after")
+    return ca, namespaces, after, before
 
 
 def parse_allowed_signers(text: str) -> list[AllowedSigner]:
-    """Parse allowed_signers text (principals [options] keytype key [comment]); unsupported lines are skipped."""
+    """Parse allowed_signers text as ssh-keygen does; a line it cannot read exactly is an error, never skipped.
+
+    Lines are `PRINCIPALS [OPTIONS] KEYTYPE KEY [COMMENT]`; principals and namespaces are OpenSSH
+    pattern lists (`*`, `?`, `!negation`); valid-after/valid-before are checked when verifying.
+    """
+    if "\x00" in text:
+        raise AllowedSignersError("the allowed_signers file holds a NUL byte", ALLOWED_SIGNERS_HELP)
     out: list[AllowedSigner] = []
-    for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
+    for n, raw in enumerate(text.split("\n"), 1):  # getline: only \n ends a line
+        line = raw.lstrip(" \t\r\n")
         if not line or line.startswith("#"):
             continue
-        principals, _, rest = line.partition(" ")
-        rest = rest.strip()
-        opts: dict[str, str] = {}
-        if rest and not rest.startswith(("ssh-", "ecdsa-", "sk-")):
-            field, rest = _split_options(rest)
-            opts = _options(field)
-        parts = rest.split()
-        if len(parts) < 2 or parts[0] != KEY_TYPE or "cert-authority" in opts:
-            continue
-        try:
-            key = base64.b64decode(parts[1], validate=True)
-        except ValueError:
-            continue
-        namespaces = tuple(s.strip() for s in opts["namespaces"].split(",")) if "namespaces" in opts else None
-        out.append(AllowedSigner(tuple(p for p in principals.split(",") if p), namespaces, key, n))
+        principals, rest = _principals_token(line, n)
+        if not principals:
+            raise _line_error(n, "the principals are empty")
+        key = _read_key(rest)
+        opts = ""
+        if key is None:
+            opts, rest = _skip_options(rest, n)
+            if not rest:
+                raise _line_error(n, "no key after the options")
+            key = _read_key(rest)
+            if key is None:
+                first = rest.split(None, 1)[0]
+                why = (f"key type {visible(first)!r} is not an OpenSSH public key type"
+                       if first not in OPENSSH_KEY_TYPES else "the key is not valid base64 of its type")
+                raise _line_error(n, why)
+        ca, namespaces, after, before = _parse_options(opts, n)
+        out.append(AllowedSigner(
+            principals=tuple(principals.split(",")),
+            namespaces=tuple(namespaces.split(",")) if namespaces is not None else None,
+            public_key=key[1], line=n, key_type=key[0], cert_authority=ca, valid_after=after, valid_before=before))
     return out
 
 
@@ -214,18 +410,28 @@ def allowed_signers_line(principal: str, key: Ed25519PublicKey, namespace: str =
 
 
 def verify(message: bytes, signature_text: str, allowed: list[AllowedSigner],
-           namespace: str = NAMESPACE, principal: str | None = None) -> AllowedSigner:
-    """Check the signature over `message`; return the allowed signer, or raise IntegrityError."""
+           namespace: str = NAMESPACE, principal: str | None = None, now: float | None = None) -> AllowedSigner:
+    """Check the signature over `message`; return the allowed signer, or raise IntegrityError.
+
+    A line allows the signature when, as for `ssh-keygen -Y verify`, the principal matches its
+    pattern list (no `!` pattern matching), the key is the line's own (not a cert-authority line),
+    the namespace matches its namespaces list and `now` lies in its validity window. Without
+    `principal`, any principal of a line with the key will do.
+    """
+    import time
+
     sig = parse(signature_text)
     if sig.namespace != namespace:
-        raise IntegrityError(f"signature namespace is {sig.namespace!r}, expected {namespace!r}",
+        raise IntegrityError(f"signature namespace is {visible(sig.namespace)!r}, expected {visible(namespace)!r}",
                              "The signature was made for another purpose; it does not sign an mlcheck result.")
-    signers = [a for a in allowed if a.public_key == sig.public_key
-               and (principal is None or any(fnmatch.fnmatchcase(principal, p) for p in a.principals))
-               and (a.namespaces is None or namespace in a.namespaces)]
+    when = time.time() if now is None else now
+    reasons = [(a, a.refusal(sig.public_key, principal, namespace, when)) for a in allowed]
+    signers = [a for a, why in reasons if why is None]
     if not signers:
-        who = f" for principal {principal!r}" if principal else ""
-        raise IntegrityError(f"the signing key is not in the allowed signers{who}",
+        who = f" for principal {visible(principal)!r}" if principal else ""
+        detail = [why for _, why in reasons if why not in (None, "principal", "key")]
+        raise IntegrityError(f"the signing key is not in the allowed signers{who}"
+                             + (f" ({'; '.join(str(d) for d in detail)})" if detail else ""),
                              "Ask the submitter for their allowed_signers line, or check --principal.")
     r = _Reader(sig.public_key)
     try:

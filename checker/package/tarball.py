@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 import struct
 import tarfile
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..errors import MlcheckError
+from ..escape import visible
 from ..fs import JUNK, list_dir
 
 CHUNK = 1 << 20  # uncompressed bytes per compression job; fixed, so the output is too
@@ -29,6 +31,11 @@ WINDOW = 32 * 1024  # deflate's window: each chunk is primed with this much of t
 BLOCK = 512
 RECORD = 20 * BLOCK  # tar's blocking factor, as GNU tar and Python's tarfile pad the archive
 GZIP_OS_UNKNOWN = 255
+# The first bytes of a private key in the formats people keep them in: OpenSSH, PEM (PKCS#1, #8, SEC1,
+# encrypted), PGP secret key blocks, the ssh.com format and PuTTY's. Leading white space or a BOM allowed.
+PRIVATE_KEY = re.compile(
+    rb"(?:\xef\xbb\xbf)?\s*(?:-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+    rb"|---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----|PuTTY-User-Key-File-\d+:)")
 
 
 class PackageError(MlcheckError):
@@ -71,11 +78,13 @@ def is_junk(name: str) -> bool:
     return name in JUNK or name.startswith("._")
 
 
-def collect(root: Path, top_level: frozenset[str] | None, skip_top: frozenset[str] = frozenset()) -> list[Member]:
+def collect(root: Path, top_level: frozenset[str] | None, skip_top: frozenset[str] = frozenset(),
+            command: str = "package") -> list[Member]:
     """Walk `root` (never following links) into sorted members; refuse anything that cannot be packaged.
 
     `top_level` names the folders allowed at the top (None: any folder); `skip_top` names top-level
-    files that belong to mlcheck (such as the truncation record) and are left out.
+    files that belong to mlcheck (such as the truncation record) and are left out; `command` names
+    the command in the refusal. Names in the refusal are escaped: they come from the submission.
     """
     problems: list[str] = []
     members: list[Member] = []
@@ -83,28 +92,28 @@ def collect(root: Path, top_level: frozenset[str] | None, skip_top: frozenset[st
     def walk(folder: Path, rel: str) -> None:
         entry = list_dir(folder)
         if entry.error:
-            problems.append(f"{rel or '.'}: cannot be read ({entry.error})")
+            problems.append(f"{visible(rel or '.')}: cannot be read ({entry.error})")
             return
         for name, kind in entry.others:
-            problems.append(f"{_join(rel, name)}: is a {kind}")
+            problems.append(f"{visible(_join(rel, name))}: is a {kind}")
         for name in entry.dirs + entry.files:
             path = _join(rel, name)
             try:
                 path.encode("utf-8")
             except UnicodeEncodeError:
-                problems.append(f"{path!r}: the name is not valid UTF-8")
+                problems.append(f"{visible(path)}: the name is not valid UTF-8")
                 continue
             if is_junk(name):
-                problems.append(f"{path}: is a junk file ({name}); remove it")
+                problems.append(f"{visible(path)}: is a junk file ({visible(name)}); remove it")
                 continue
             if not rel and name in skip_top and name in entry.files:
                 continue
             if not rel and top_level is not None and name not in top_level:
                 allowed = ", ".join(f"{t}/" for t in sorted(top_level))
-                problems.append(f"{path}: only {allowed} may be at the top level")
+                problems.append(f"{visible(path)}: only {allowed} may be at the top level")
                 continue
             if not rel and top_level is None and name in entry.files:
-                problems.append(f"{path}: only folders may be at the top level")
+                problems.append(f"{visible(path)}: only folders may be at the top level")
                 continue
             src = folder / name
             if name in entry.dirs:
@@ -114,15 +123,16 @@ def collect(root: Path, top_level: frozenset[str] | None, skip_top: frozenset[st
                 try:
                     executable = bool(src.lstat().st_mode & 0o111)
                 except OSError as exc:
-                    problems.append(f"{path}: cannot be read ({exc.strerror})")
+                    problems.append(f"{visible(path)}: cannot be read ({exc.strerror})")
                     continue
                 members.append(Member(path, False, 0o755 if executable else 0o644, src))
 
     walk(root, "")
     if problems:
         shown = "\n  ".join(problems[:50]) + (f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else "")
-        raise PackageError(f"cannot package {root}:\n  {shown}",
-                           "A package holds only regular files and folders: remove links, devices and junk files.")
+        raise PackageError(f"cannot {command} {visible(str(root))}:\n  {shown}",
+                           f"`mlcheck {command}` takes only regular files and folders: remove links, devices and "
+                           "junk files.")
     members.sort(key=lambda m: m.path.encode("utf-8"))
     return members
 
@@ -219,12 +229,13 @@ def _open_regular(member: Member) -> tuple[int, int]:
     try:
         fd = os.open(member.source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
-        raise PackageError(f"{member.path}: cannot be read ({exc.strerror})",
+        raise PackageError(f"{visible(member.path)}: cannot be read ({exc.strerror})",
                            "A package holds only regular files and folders.") from exc
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise PackageError(f"{member.path}: is no longer a regular file", "Do not change the tree while packaging.")
+        raise PackageError(f"{visible(member.path)}: is no longer a regular file",
+                           "Do not change the tree while packaging.")
     return fd, st.st_size
 
 
@@ -233,6 +244,7 @@ def write_tarball(members: list[Member], out: BinaryIO, mtime: int = 0, level: i
     """Write the members as a deterministic tar.gz to `out`, hashing every file, the tar and the gzip."""
     gz = GzipWriter(out, level, jobs)
     files: list[FileRecord] = []
+    secrets: list[str] = []
     buf = bytearray(CHUNK)
     view = memoryview(buf)
     try:
@@ -249,14 +261,21 @@ def write_tarball(members: list[Member], out: BinaryIO, mtime: int = 0, level: i
                     n = fh.readinto(view[:min(CHUNK, size - done)])
                     if not n:
                         break
+                    if done == 0 and PRIVATE_KEY.match(view[:min(n, 256)]):
+                        secrets.append(m.path)
                     sha.update(view[:n])
                     gz.write(view[:n])
                     done += n
                 if done != size or fh.read(1):
-                    raise PackageError(f"{m.path}: changed size while it was being packaged",
+                    raise PackageError(f"{visible(m.path)}: changed size while it was being packaged",
                                        "Do not change the tree while packaging; run package again.")
             gz.write(bytes(-size % BLOCK))
             files.append(FileRecord(m.path, size, sha.hexdigest(), m.mode))
+        if secrets:
+            listed = "\n  ".join(visible(p) for p in secrets[:20])
+            raise PackageError(f"refusing to package what looks like a private key:\n  {listed}",
+                               "These files start with an OpenSSH, PEM, PGP or PuTTY private-key header; a "
+                               "package is published. Remove them from the tree (keep signing keys elsewhere).")
         gz.write(bytes(2 * BLOCK))
         gz.write(bytes(-gz.size % RECORD))
         gz.close()

@@ -76,9 +76,12 @@ def truncate_tree(root: Path, out: Path,
                          "truncate never writes inside the submission; choose --out elsewhere.")
     if inside(root, out):
         raise UsageError(f"{root} is inside {out}", "Choose an --out folder outside the submission.")
-    members = collect(root, top_level)  # refuses links, devices and junk, naming them
+    if not out.parent.is_dir():
+        raise UsageError(f"truncate: the folder {out.parent} that would hold {out.name} does not exist",
+                         "truncate makes only the --out folder itself; create its parent first.")
+    members = collect(root, top_level, command="truncate")  # refuses links, devices and junk, naming them
     done: list[Truncation] = []
-    out.mkdir(parents=True)
+    out.mkdir()
     for m in members:
         dest = out / m.path
         if m.is_dir:
