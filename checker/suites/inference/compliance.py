@@ -22,6 +22,7 @@ from pathlib import Path
 from ...fs import list_dir, read_text
 from ...options import ValidateOptions
 from .discover import join
+from .accuracy_txt import parse_accuracy_txt
 from .facts import ACCURACY_LOG, SUMMARY, ResultFacts, TreeFacts
 from .loadgen import SummaryLog, canonical_scenario, parse_summary
 from .records import summary_value
@@ -61,6 +62,8 @@ class TestFolder:
     verify: tuple[VerifyFile, ...]
     responses: ResponseComparison | None = None
     responses_note: str = ""  # why the responses were not compared
+    # the accuracy fallback (TEST01 in later rounds): the baseline and compliance scores, where shipped
+    fallback: tuple[float | None, float | None] | None = None
 
     def output(self, check: str) -> VerifyFile | None:
         """The verify output deciding `check` (performance, responses or pair), if the folder has one."""
@@ -83,6 +86,8 @@ class Outcome:
     has_output: bool = False  # a verify output of the right kind exists, even when it states no verdict
     folder: str = ""  # the test folder (the first of a pair)
     stated: str = ""  # where the verify output's stated scores differ from the shipped logs
+    crashed: str = ""  # the verify script died (its exception), and nothing else settles the check
+    settled: str = ""  # a failed response check the accuracy fallback settles: how (the delta and the limit)
 
 
 @dataclass(frozen=True)
@@ -131,8 +136,24 @@ def _preference(path: str) -> tuple[int, str]:
     return 3, path
 
 
+def _fallback(root: Path, rel: str, files: list[str], cfg: Compliance,
+              pattern: str | None) -> tuple[float | None, float | None] | None:
+    """The baseline and compliance accuracy a responses test ships for the fallback, by the benchmark's pattern."""
+    fb = cfg.accuracy_fallback
+    if fb is None or pattern is None:
+        return None
+    found: list[float | None] = []
+    for want in (fb.baseline, fb.compliance):
+        f = next((f for f in sorted(files, key=_preference) if f.rpartition("/")[2] == want), None)
+        if f is None:
+            return None
+        tf = read_text(root / rel / f, 1 << 20)
+        found.append(parse_accuracy_txt(tf.text, pattern).value if tf.text else None)
+    return found[0], found[1]
+
+
 def read_test(root: Path, rel: str, name: str, cfg: Compliance, known_absent: frozenset[str],
-              max_bytes: int) -> TestFolder:
+              max_bytes: int, pattern: str | None = None) -> TestFolder:
     """Read one test folder: its run summary, its sampled responses log and the verify outputs."""
     files = _walk_files(root, rel)
     problems: list[str] = []
@@ -171,7 +192,12 @@ def read_test(root: Path, rel: str, name: str, cfg: Compliance, known_absent: fr
         tf = read_text(root / rel / f, max_bytes)
         if tf.text is not None:
             verify.append(VerifyFile(f"{rel}/{f}", parse_verify(tf.text)))
-    return TestFolder(name, rel, summary_rel, summary, tuple(problems), sampled, tuple(verify), None, note)
+    fallback = _fallback(root, rel, files, cfg, pattern) if spec is not None and "responses" in spec.checks else None
+    return TestFolder(name, rel, summary_rel, summary, tuple(problems), sampled, tuple(verify), None, note, fallback)
+
+
+def _pattern(r: ResultFacts) -> str | None:
+    return r.bench.accuracy.pattern if r.bench else None
 
 
 @dataclass
@@ -207,7 +233,7 @@ def attach_compliance(facts: TreeFacts, rnd: InferenceRound, opts: ValidateOptio
         for d in r.res.subdirs:  # result-local test folders
             name = canonical_test(d)
             if name is not None:
-                found.add(r.res.id, read_test(root, f"{r.res.id}/{d}", name, cfg, ka, mb))
+                found.add(r.res.id, read_test(root, f"{r.res.id}/{d}", name, cfg, ka, mb, _pattern(r)))
 
     for sub in facts.tree.submitters:
         if cfg.folder not in sub.parts:
@@ -216,14 +242,15 @@ def attach_compliance(facts: TreeFacts, rnd: InferenceRound, opts: ValidateOptio
         systems = {s.lower() for s in sub.systems} | {r.res.system.lower() for r in facts.results
                                                       if r.res.submitter_rel == sub.rel}
         for first in list_dir(root / base).dirs:
-            if first.lower() not in systems and rnd.benchmark_of(first) is not None:
+            if first.lower() not in systems and rnd.benchmark_of(first, sub.division) is not None:
                 found.layout.append((f"{base}/{first}", (f"compliance tests sit in {cfg.folder}/<benchmark>/ without "
                                                          "the <system>/ level; matched by benchmark and scenario")))
-                _walk_bench(root, f"{base}/{first}", None, first, sub.rel, by_key, by_bench, rnd, ka, mb, found)
+                _walk_bench(root, f"{base}/{first}", None, first, sub.rel, sub.division, by_key, by_bench, rnd, ka, mb,
+                            found)
                 continue
             for bench_dir in list_dir(root / base / first).dirs:
-                _walk_bench(root, f"{base}/{first}/{bench_dir}", first, bench_dir, sub.rel, by_key, by_bench, rnd,
-                            ka, mb, found)
+                _walk_bench(root, f"{base}/{first}/{bench_dir}", first, bench_dir, sub.rel, sub.division, by_key,
+                            by_bench, rnd, ka, mb, found)
     results = []
     for r in facts.results:
         tests = found.tests.get(r.res.id, {})
@@ -240,11 +267,11 @@ def attach_compliance(facts: TreeFacts, rnd: InferenceRound, opts: ValidateOptio
                                compliance=ComplianceTree(tuple(found.orphans), tuple(found.layout)))
 
 
-def _walk_bench(root: Path, rel: str, system: str | None, bench_dir: str, sub_rel: str,
+def _walk_bench(root: Path, rel: str, system: str | None, bench_dir: str, sub_rel: str, division: str,
                 by_key: dict[tuple[str, str, str, str], ResultFacts],
                 by_bench: dict[tuple[str, str, str], list[ResultFacts]], rnd: InferenceRound,
                 known_absent: frozenset[str], max_bytes: int, found: _Found) -> None:
-    bench = rnd.benchmark_of(bench_dir) or bench_dir.lower()
+    bench = rnd.benchmark_of(bench_dir, division) or bench_dir.lower()
     for scen_dir in list_dir(root / rel).dirs:
         scen = canonical_scenario(scen_dir) or scen_dir
         srel = f"{rel}/{scen_dir}"
@@ -262,7 +289,8 @@ def _walk_bench(root: Path, rel: str, system: str | None, bench_dir: str, sub_re
             if name is None:
                 found.layout.append((f"{srel}/{d}", f"'{d}' is not a compliance test of the round"))
                 continue
-            found.add(target.res.id, read_test(root, f"{srel}/{d}", name, rnd.compliance, known_absent, max_bytes))
+            found.add(target.res.id, read_test(root, f"{srel}/{d}", name, rnd.compliance, known_absent, max_bytes,
+                                               _pattern(target)))
 
 
 def _compare(root: Path, r: ResultFacts, tests: dict[str, TestFolder], cfg: Compliance,
@@ -352,9 +380,11 @@ def evaluate(r: ResultFacts, c: ComplianceFacts, rnd: InferenceRound) -> list[Ou
     for name, test in sorted(c.tests.items()):
         checks = cfg.tests[name].checks if name in cfg.tests else []
         if "performance" in checks:
-            out.append(_performance(r, test, ref, cfg, rnd))
+            tol = cfg.tests[name].tolerance if name in cfg.tests else None
+            out.append(_performance(r, test, ref, cfg, rnd, cfg.performance_tolerance if tol is None else tol))
         if "responses" in checks:
-            out.append(_responses(test))
+            delta = r.bench.compliance_accuracy_delta.value if r.bench and r.bench.compliance_accuracy_delta else None
+            out.append(_responses(test, delta))
     for pair in cfg.pairs:
         if pair.a in c.tests or pair.b in c.tests:
             out.append(_pair(r, c, pair, cfg, rnd))
@@ -362,7 +392,7 @@ def evaluate(r: ResultFacts, c: ComplianceFacts, rnd: InferenceRound) -> list[Ou
 
 
 def _performance(r: ResultFacts, test: TestFolder, ref: float | None, cfg: Compliance,
-                 rnd: InferenceRound) -> Outcome:
+                 rnd: InferenceRound, tolerance: float) -> Outcome:
     theirs = _theirs([test], "performance")
     path = test.summary_rel or test.rel
 
@@ -379,26 +409,28 @@ def _performance(r: ResultFacts, test: TestFolder, ref: float | None, cfg: Compl
     stated = _stated(test, "performance", {"reference score": ref, "test score": got})
     if cfg.invalid_run_fails and test.summary.valid is False:
         return outcome("FAIL", "the test's run is INVALID according to LoadGen", stated)
-    tol = _tolerance(cfg, cfg.performance_tolerance, r.scenario, ref)
+    tol = _tolerance(cfg, tolerance, r.run_scenario, ref)
     ok = ref * (1 - tol) < got < ref * (1 + tol)
     detail = (f"score {_fmt(got)} vs the submission's {_fmt(ref)} ({(got / ref - 1) * 100:+.1f} %, "
               f"allowed ±{tol * 100:g} %)")
     return outcome("PASS" if ok else "FAIL", detail, stated)
 
 
-def _responses(test: TestFolder) -> Outcome:
+def _responses(test: TestFolder, delta: float | None) -> Outcome:
     theirs = _theirs([test], "responses")
     c = test.responses
     path = test.sampled_log_rel or test.rel
+    out = test.output("responses")
+    crashed = out.output.crashed if out is not None else ""
 
-    def outcome(ours: str | None, detail: str) -> Outcome:
-        return Outcome(test.name, "responses", ours, detail, path, folder=test.rel, **theirs)  # type: ignore[arg-type]
+    def outcome(ours: str | None, detail: str, **extra: str) -> Outcome:
+        return Outcome(test.name, "responses", ours, detail, path, folder=test.rel, **theirs, **extra)  # type: ignore[arg-type]
 
     if c is None:
-        return outcome(None, test.responses_note or "not compared")
-    if c.perf_entries == 0:
-        return outcome(None, "the sampled log holds no responses; nothing to compare")
-    if c.perf_data_mismatch or c.missing_qsl_idxs:
+        base = outcome(None, test.responses_note or "not compared")
+    elif c.perf_entries == 0:
+        base = outcome(None, "the sampled log holds no responses; nothing to compare")
+    elif c.perf_data_mismatch or c.missing_qsl_idxs:
         parts = []
         if c.perf_data_mismatch:
             parts.append(f"{c.perf_data_mismatch} of {c.perf_entries} sampled responses differ from the "
@@ -408,8 +440,32 @@ def _responses(test: TestFolder) -> Outcome:
                             if c.perf_length_mismatch else "") + ")")
         if c.missing_qsl_idxs:
             parts.append(f"{c.missing_qsl_idxs} sampled qsl_idx are not in the accuracy log")
-        return outcome("FAIL", "; ".join(parts))
-    return outcome("PASS", f"{c.perf_entries} sampled responses match the accuracy run's")
+        base = outcome("FAIL", "; ".join(parts))
+    else:
+        return outcome("PASS", f"{c.perf_entries} sampled responses match the accuracy run's")
+    failed = base.ours == "FAIL" or (base.ours is None and (base.theirs == "FAIL" or crashed))
+    if not failed:
+        return base
+    fb = _settle(test, delta)
+    if fb is not None:
+        ok, how = fb
+        if ok:
+            return outcome("PASS", f"{base.detail}; settled by the accuracy fallback: {how}", settled=how)
+        return outcome("FAIL", f"{base.detail}; the accuracy fallback does not settle it: {how}")
+    if crashed and base.ours is None and base.theirs is None:
+        return outcome(None, base.detail, crashed=crashed)
+    return base
+
+
+def _settle(test: TestFolder, delta: float | None) -> tuple[bool, str] | None:
+    """(within the limit, how) from the baseline and compliance accuracy, when both are shipped and stated."""
+    if test.fallback is None or delta is None:
+        return None
+    b, c = test.fallback
+    if b is None or c is None or b == 0:
+        return None
+    d = abs(c - b) / abs(b)
+    return d <= delta + 1e-12, f"baseline {_fmt(b)} vs compliance {_fmt(c)}, delta {d * 100:.4f} % (limit {delta * 100:g} %)"
 
 
 def _pair(r: ResultFacts, c: ComplianceFacts, pair: TestPair, cfg: Compliance, rnd: InferenceRound) -> Outcome:
@@ -430,8 +486,8 @@ def _pair(r: ResultFacts, c: ComplianceFacts, pair: TestPair, cfg: Compliance, r
     sa, sb = score(a.summary, r.scenario, rnd), score(b.summary, r.scenario, rnd)
     if sa is None or sb is None:
         return outcome(None, f"a {pair.name} log states no score")
-    tol = _tolerance(cfg, pair.faster_tolerance, r.scenario, sa)
-    scen = rnd.scenarios.get(r.scenario or "")
+    tol = _tolerance(cfg, pair.faster_tolerance, r.run_scenario, sa)
+    scen = rnd.scenarios.get(r.run_scenario or "")
     latency = scen is not None and scen.latency_metric
     faster = sb < sa * (1 - tol) if latency else sb > sa * (1 + tol)
     detail = (f"{pair.b} {_fmt(sb)} vs {pair.a} {_fmt(sa)} ({(sb / sa - 1) * 100:+.1f} %); B may not be faster "

@@ -55,6 +55,7 @@ class SystemFacts:
     schemas: SchemaCache = field(default_factory=SchemaCache, compare=False)  # shared by one run
     # results folders that name no description and take this one as theirs, renamed: (folder, why)
     claimed_as: tuple[tuple[str, str], ...] = ()
+    results: int = 0  # result folders this description describes (0: an orphan)
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,21 @@ class ResultFacts:
     code_rel: str | None
     code_ok: bool
     known_absent: frozenset[str]
+    code_via: str | None = None  # a code/<benchmark> file naming the folder the code is in (followed)
+    suite: str | None = None  # the system's suite (datacenter, edge) in rounds with suites
+    inferred_from: str | None = None  # the scenario of the run an inferred result's folder holds
+    siblings: frozenset[str] = frozenset()  # scenarios present for the same system and benchmark
     compliance: ComplianceFacts | None = None  # set by the compliance stage
     rescore: RescoreOutcome | None = None  # set by the rescore stage
 
     @property
     def division(self) -> str:
         return self.res.division.lower()
+
+    @property
+    def run_scenario(self) -> str | None:
+        """The scenario the runs were made in (an inferred result's folder holds another scenario's run)."""
+        return self.inferred_from or self.scenario
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,8 @@ class TreeFacts:
     systems: Mapping[tuple[str, str], SystemFacts]  # (submitter rel, system name) -> facts
     results: tuple[ResultFacts, ...]
     compliance: ComplianceTree | None = None  # set by the compliance stage
+    # performance runs carrying each shipped round's seeds: ((round, seeds, runs), ...)
+    seed_rounds: tuple[tuple[str, tuple[int, ...], int], ...] = ()
 
 
 def _read_run(root: Path, run: RunDir, known_absent: frozenset[str], max_bytes: int,
@@ -170,6 +182,41 @@ def _why_renamed(folder: str, desc: SystemFacts) -> str | None:
     return None
 
 
+REDIRECT_MAX_BYTES = 4096
+
+
+def code_redirect(sub_path: Path, names: list[str], dirs: list[str]) -> tuple[str, str] | None:
+    """A code/<benchmark> file that names the folder the code is in: (file, folder), followed only to a real
+    folder directly in code/ (never a link, never outside). Text, or a Cygwin symlink stub ('!<symlink>'
+    then the target in UTF-16 with a byte-order mark)."""
+    code = sub_path / "code"
+    listing = list_dir(code)
+    lower = {f.lower(): f for f in listing.files}
+    for n in names:
+        f = lower.get(n.lower())
+        if f is None:
+            continue
+        tf = read_text(code / f, REDIRECT_MAX_BYTES)  # NUL bytes dropped: UTF-16 ASCII reads as text
+        text = tf.text or ""
+        if text.startswith("!<symlink>"):
+            text = text[len("!<symlink>"):].lstrip("\ufffd\ufeff")  # the stub's UTF-16 byte-order mark
+        target = text.replace("\x00", "").strip().strip("/").strip()
+        if target in dirs and "/" not in target and target not in (".", ".."):
+            return f, target
+    return None
+
+
+def inferred_scenario(rnd: InferenceRound, scenario: str | None, suite: str | None,
+                      runs: tuple[RunFacts, ...]) -> str | None:
+    """The scenario of the run a folder holds when the round's committee exception derives the folder's
+    scenario from it (an edge Offline folder holding the SingleStream run); None otherwise."""
+    inf = rnd.suites.inferred if rnd.suites else None
+    if inf is None or scenario not in inf.to or suite not in inf.suites or not runs:
+        return None
+    logged = {run.summary.scenario if run.summary else run.detail.scenario if run.detail else None for run in runs}
+    return inf.from_ if logged == {inf.from_} else None
+
+
 def match_renamed(tree: InferenceTree, systems: dict[tuple[str, str], SystemFacts]) -> None:
     """Results folders without systems/<folder>.json take the one unclaimed description that is plainly
     theirs, renamed (exactly one candidate, claimed by exactly one folder); ambiguous cases stay missing."""
@@ -213,7 +260,7 @@ def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions)
     results: list[ResultFacts] = []
     for res in tree.results:
         sub = subs[res.submitter_rel]
-        bench_name = rnd.benchmark_of(res.benchmark_dir)
+        bench_name = rnd.benchmark_of(res.benchmark_dir, res.division)
         scenario = rnd.scenario_of(res.scenario_dir) or rnd.scenario_of(canonical_scenario(res.scenario_dir) or "")
         bench = rnd.benchmarks.get(bench_name) if bench_name else None
         sysf = (systems.get((res.submitter_rel, res.system)) or renamed.get((res.submitter_rel, res.system))
@@ -235,7 +282,8 @@ def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions)
                 else:
                     acc_txt = parse_accuracy_txt(tf.text, bench.accuracy.pattern if bench else None)
             acc = dataclasses.replace(acc, problems=problems, absent=frozenset(absent))
-        names = [res.benchmark_dir] + ([bench_name] if bench_name else []) + (list(bench.aliases) if bench else [])
+        names = [res.benchmark_dir] + ([bench_name] if bench_name else []) + (
+            [*bench.folders, *bench.aliases] if bench else [])
         sub_path = root / res.submitter_rel if res.submitter_rel else root
         # enter only folders a listing showed as real folders: a linked measurements/ or code/ is not followed
         if "measurements" in sub.parts and res.submitter_rel not in listings:
@@ -255,16 +303,37 @@ def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions)
                     note(meas_rel, entry.others)
         code_rel: str | None = None
         code_ok = False
+        code_via: str | None = None
         if "code" in sub.parts:
+            code_entry = list_dir(sub_path / "code")
             b = _find_dir(sub_path / "code", names)
+            if b is None:
+                redirect = code_redirect(sub_path, names, code_entry.dirs)
+                if redirect is not None:
+                    code_via, b = join(res.submitter_rel, "code", redirect[0]), redirect[1]
             if b is not None:
                 code_rel = join(res.submitter_rel, "code", b)
                 entry = list_dir(sub_path / "code" / b)
                 code_ok = bool(entry.dirs or entry.files)
                 note(code_rel, entry.others)
+        suite = rnd.suite_of(sysf.data)
         results.append(ResultFacts(
             res=res, benchmark=bench_name, scenario=scenario, bench=bench, system=sysf, runs=runs, accuracy=acc,
             accuracy_txt=acc_txt, measurements_rel=meas_rel, measurements_files=meas_files,
             other_measurements=other_meas, code_rel=code_rel, code_ok=code_ok, known_absent=known_absent,
+            code_via=code_via, suite=suite, inferred_from=inferred_scenario(rnd, scenario, suite, runs),
         ))
+    # the scenarios present for each system and benchmark (a suite's required scenarios), and the
+    # result folders each description describes (one with none is an orphan)
+    groups: dict[tuple[str, str, str | None], set[str]] = {}
+    for r in results:
+        if r.scenario is not None:
+            groups.setdefault((r.res.submitter_rel, r.res.system, r.benchmark), set()).add(r.scenario)
+    results = [dataclasses.replace(r, siblings=frozenset(groups.get((r.res.submitter_rel, r.res.system,
+                                                                       r.benchmark), ()))) for r in results]
+    for key, sf in systems.items():
+        n = sum(1 for r in results if r.system is sf or (r.res.submitter_rel, r.res.system) == key)
+        systems[key] = dataclasses.replace(sf, results=n)
+    results = [dataclasses.replace(r, system=systems.get((r.res.submitter_rel, r.system.name), r.system))
+               if r.system.rel is not None else r for r in results]
     return TreeFacts(tree, tuple(skipped), systems, tuple(results))

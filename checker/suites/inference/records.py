@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...findings import Accuracy, Metric, ResultRecord
-from .facts import ResultFacts
+from .facts import ResultFacts, RunFacts
 from .loadgen import SummaryLog
 from .ruledata import InferenceRound, MetricSpec
 
@@ -21,18 +21,36 @@ def summary_value(summary: SummaryLog, spec: MetricSpec) -> float | None:
     return float(v) if v is not None else None
 
 
-def headline_metric(r: ResultFacts, rnd: InferenceRound) -> Metric | None:
-    """SingleStream p90 latency (ms), MultiStream samples per query, Server scheduled QPS, Offline samples/s.
+def reported_run(r: ResultFacts, rnd: InferenceRound) -> RunFacts | None:
+    """The performance run the round's results table reports: the first with a summary, or in rounds that
+    say so (v0.7 Server) the last VALID one."""
+    scen = rnd.scenarios.get(r.scenario or "")
+    with_summary = [run for run in r.runs if run.summary is not None]
+    if scen is not None and scen.report_run is not None and scen.report_run.value == "last_valid":
+        valid = [run for run in with_summary if run.summary is not None and run.summary.valid]
+        if valid:
+            return valid[-1]
+    return with_summary[0] if with_summary else None
 
-    Taken from the first performance run with a summary, as the round's results tables report it.
-    """
+
+def headline_metric(r: ResultFacts, rnd: InferenceRound) -> Metric | None:
+    """SingleStream p90 latency (ms), MultiStream samples per query, Server scheduled QPS, Offline samples/s;
+    an inferred result's value as the round's exception derives it from the run it holds."""
     scen = rnd.scenarios.get(r.scenario or "")
     if scen is None:
         return None
     spec = scen.metric
-    run = next((run for run in r.runs if run.summary is not None), None)
-    value = summary_value(run.summary, spec) if run is not None and run.summary is not None else None
-    return Metric(spec.name, None if value is None else round(value * spec.scale, 6), spec.unit)
+    run = reported_run(r, rnd)
+    value: float | None = None
+    if run is not None and run.summary is not None:
+        inf = rnd.suites.inferred if rnd.suites else None
+        if r.inferred_from is not None and inf is not None:
+            v = run.summary.number(inf.metric_key)
+            value = float(v) if v is not None else None
+        else:
+            raw = summary_value(run.summary, spec)
+            value = None if raw is None else raw * spec.scale
+    return Metric(spec.name, None if value is None else round(value, 6), spec.unit)
 
 
 def accuracy_record(r: ResultFacts) -> Accuracy | None:
@@ -54,4 +72,11 @@ def result_record(r: ResultFacts, rnd: InferenceRound) -> ResultRecord:
     )
     if r.system.data:
         rec.extra["system_description"] = {k: r.system.data.get(k) for k in SYSTEM_FIELDS if k in r.system.data}
+    if r.suite is not None:
+        rec.extra["suite"] = r.suite
+    run = reported_run(r, rnd)
+    if run is not None and len(r.runs) > 1:
+        rec.extra["metric_run"] = run.name  # which of several runs the value is from
+    if r.inferred_from is not None:
+        rec.extra["inferred_from"] = r.inferred_from
     return rec

@@ -57,6 +57,8 @@ class Scenario(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
     runs_required: Sourced[int]
     min_query_count: Sourced[int]
     latency_metric: bool  # lower is better (the compliance tests compare it the other way round)
+    # which performance run the round's results table reports: the first, or the last VALID one
+    report_run: Sourced[Literal["first", "last_valid"]] | None = None
 
 
 # ---------------------------------------------------------------- benchmarks
@@ -122,7 +124,8 @@ class RescoreSpec(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
 
 class Benchmark(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
     name: str
-    aliases: list[str]
+    aliases: list[str]  # other folder spellings seen, accepted with a warning
+    folders: list[str] = []  # folder spellings the round's rules accept as they are (besides the id)
     dataset: str
     dataset_samples: Sourced[int]
     performance_sample_count: Sourced[int]
@@ -131,6 +134,8 @@ class Benchmark(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
     dataset_samples_allowed: Sourced[list[int]] | None = None
     min_query_count: Sourced[dict[str, int]] | None = None
     rescore: RescoreSpec | None = None
+    # TEST01's accuracy fallback: baseline and compliance accuracy must agree within this (relative)
+    compliance_accuracy_delta: Sourced[float] | None = None
 
     @property
     def allowed_samples(self) -> list[int]:
@@ -144,6 +149,8 @@ class Benchmark(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
 class ComplianceTest(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
     checks: list[Literal["performance", "responses", "pair"]]
     benchmarks: list[str]
+    scenarios: list[str] | None = None  # None: every scenario
+    tolerance: float | None = None  # the performance window, when not the round's performance_tolerance
 
 
 class TestPair(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -160,6 +167,14 @@ class Relaxed(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
     reference_p90_ns_at_most: float
 
 
+class AccuracyFallback(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """TEST01: where responses differ, the reference script's score of the accuracy run's matching subset
+    (baseline) and of the test's sampled responses (compliance), as two accuracy.txt-style files."""
+
+    baseline: str
+    compliance: str
+
+
 class Compliance(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
     source: str
     folder: str  # the submitter folder holding the tests (audit/ in v0.5, compliance/ later)
@@ -171,12 +186,14 @@ class Compliance(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
     # TEST01 response comparison reads both accuracy logs; by default only when together they are this
     # small (keeps validate fast); `--audit-responses all` compares every pair. A tool setting.
     response_compare_max_bytes: int
+    accuracy_fallback: AccuracyFallback | None = None
 
-    def applicable(self, benchmark: str | None) -> list[str]:
-        """The tests that apply to `benchmark`, in the round's order."""
+    def applicable(self, benchmark: str | None, scenario: str | None = None) -> list[str]:
+        """The tests that apply to `benchmark` (in `scenario`), in the round's order."""
         if benchmark is None:
             return []
-        return [name for name, t in self.tests.items() if benchmark in t.benchmarks]
+        return [name for name, t in self.tests.items() if benchmark in t.benchmarks
+                and (t.scenarios is None or scenario is None or scenario in t.scenarios)]
 
     def pair_of(self, test: str) -> TestPair | None:
         return next((p for p in self.pairs if test in (p.a, p.b)), None)
@@ -233,6 +250,39 @@ class Benign(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
         return bool(re.search(self.pattern, text)) and (not self.scenarios or scenario in self.scenarios)
 
 
+class Family(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    match: str  # a regular expression over the open result's model folder name (case-insensitive)
+    benchmark: str
+
+
+class OpenFamilies(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    source: str
+    families: list[Family]
+
+
+class SuiteBenchmark(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    required: list[str]
+    optional: list[str] = []
+
+
+class Inferred(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """A committee exception: a scenario's folder holding another scenario's run, its value derived."""
+
+    source: str
+    from_: str = msgspec.field(name="from")
+    to: list[str]
+    suites: list[str]
+    metric_key: str  # the summary field the derived value is read from
+    tolerance: float  # how far that field may be from what the run's mean latency gives
+
+
+class Suites(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    source: str
+    field: str  # the system-description field naming the suite
+    benchmarks: dict[str, dict[str, SuiteBenchmark]]  # suite -> benchmark -> scenarios
+    inferred: Inferred | None = None
+
+
 class Constants(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
     min_duration_ms: Sourced[int]
     offline_min_samples_per_query: Sourced[int]
@@ -265,17 +315,31 @@ class InferenceRound(Data, frozen=True, forbid_unknown_fields=True, kw_only=True
     layout: Layout
     scenarios: dict[str, Scenario]
     benchmarks: dict[str, Benchmark]
-    categories: Categories
     compliance: Compliance
     benign_errors: list[Benign]
+    categories: Categories | None = None  # the framework x hardware table (v0.5 committee data)
+    open_families: OpenFamilies | None = None
+    suites: Suites | None = None
 
-    def benchmark_of(self, folder: str) -> str | None:
-        """The canonical benchmark a results folder names (case-insensitive, aliases included)."""
+    def benchmark_of(self, folder: str, division: str | None = None) -> str | None:
+        """The canonical benchmark a results folder names (case-insensitive, folder spellings and aliases
+        included; in the open division also the model families of the round)."""
         low = folder.lower()
         for name, b in self.benchmarks.items():
-            if low == name.lower() or low in (a.lower() for a in b.aliases):
+            if low == name.lower() or low in (a.lower() for a in (*b.folders, *b.aliases)):
                 return name
+        if division is not None and division.lower() == "open" and self.open_families is not None:
+            for fam in self.open_families.families:
+                if re.search(fam.match, folder, re.IGNORECASE):
+                    return fam.benchmark
         return None
+
+    def suite_of(self, system: Mapping[str, Any] | None) -> str | None:
+        """The suite a system description names (None when the round has no suites or it names none)."""
+        if self.suites is None or system is None:
+            return None
+        v = system.get(self.suites.field)
+        return v if isinstance(v, str) and v in self.suites.benchmarks else None
 
     def scenario_of(self, folder: str) -> str | None:
         low = folder.lower()

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
-from ...engine.rules import Ruleset, available_rounds
+from ...engine.rules import Ruleset, available_rounds, load_ruleset
 from ...engine.run import Scope
 from ...errors import NotASubmission, UsageError
 from ...findings import ResultRecord
@@ -14,10 +14,13 @@ from ...options import ValidateOptions
 from ..base import Suite
 from .compliance import attach_compliance
 from .discover import discover_inference, locate_submitters
-from .facts import TreeFacts, build_facts
+from ...fs import list_dir, read_text
+from .facts import SUMMARY, TreeFacts, build_facts
+from .loadgen import parse_summary
 from .kinds import REGISTRY
 from .records import result_record
 from .rescore import attach_rescore
+from .kinds.loadgen import setting
 from .ruledata import InferenceRound
 
 NAME = "inference"
@@ -32,8 +35,56 @@ def detect(root: Path) -> bool:
     return True
 
 
+def _base_rounds() -> dict[str, InferenceRound]:
+    """Every shipped base round (no -variant) with its round data."""
+    out: dict[str, InferenceRound] = {}
+    for name in available_rounds(NAME):
+        if "-" not in name:
+            out[name] = load_ruleset(NAME, name, REGISTRY, InferenceRound).model
+    return out
+
+
+def _seeds(rnd: InferenceRound) -> tuple[int, ...]:
+    return tuple(sorted(rnd.constants.seeds.value.values()))
+
+
+def _evidence(root: Path, rounds: dict[str, InferenceRound], limit: int = 20) -> dict[str, list[str]]:
+    """What the tree says of each round: its compliance folder, its benchmark folders, its seeds in the logs
+    (a few results are enough; files are read only as far as a summary's seed lines)."""
+    found: dict[str, list[str]] = {r: [] for r in rounds}
+    by_seeds = {_seeds(m): r for r, m in rounds.items()}
+    seen_logs = 0
+    for sub_path, division, _ in locate_submitters(root):
+        parts = set(list_dir(sub_path).dirs)
+        for r, m in rounds.items():
+            if m.compliance.folder in parts:
+                found[r].append(f"a {m.compliance.folder}/ folder")
+        results = sub_path / "results"
+        for system in list_dir(results).dirs:
+            for bench in list_dir(results / system).dirs:
+                for r, m in rounds.items():
+                    if m.benchmark_of(bench, division) is not None:
+                        found[r].append(f"benchmark folder {bench}")
+                if seen_logs >= limit:
+                    continue
+                for scen in list_dir(results / system / bench).dirs:
+                    summary = results / system / bench / scen / "performance" / "run_1" / SUMMARY
+                    tf = read_text(summary, 1 << 20)
+                    if tf.text is None:
+                        continue
+                    s = parse_summary(tf.text)
+                    seeds = tuple(sorted(v for v in (s.param(k) for k in ("qsl_rng_seed", "sample_index_rng_seed",
+                                                                          "schedule_rng_seed")) if v is not None))
+                    if seeds in by_seeds:
+                        found[by_seeds[seeds]].append("its seeds in the logs")
+                    seen_logs += 1
+                    break
+    return found
+
+
 def detect_round(root: Path, opts: ValidateOptions) -> str:
-    """The round of an inference tree: --round when given, else the only base round, else named in the path."""
+    """The round of an inference tree: --round when given; else the round the tree's evidence names
+    (the seeds in its logs first, then its benchmark and compliance folders). Never a silent default."""
     rounds = available_rounds(NAME)
     if opts.round:
         if opts.rules_file is None and opts.round not in rounds:
@@ -41,13 +92,32 @@ def detect_round(root: Path, opts: ValidateOptions) -> str:
         return opts.round
     if opts.rules_file is not None:
         return "custom"
-    base = [r for r in rounds if "-" not in r]
+    base = _base_rounds()
     if len(base) == 1:
-        return base[0]
-    for r in sorted(base, reverse=True):
-        if r in str(root):
-            return r
-    raise UsageError(f"cannot tell which {NAME} round {root} belongs to", "Pass --round, e.g. --round v0.5.")
+        return next(iter(base))
+    found = _evidence(root, base)
+    seeds = [r for r, ev in found.items() if "its seeds in the logs" in ev]
+    if len(seeds) == 1:
+        return seeds[0]
+    score = {r: len(set(ev)) for r, ev in found.items()}
+    best = sorted(score.items(), key=lambda kv: -kv[1])
+    if best and best[0][1] > 0 and (len(best) == 1 or best[0][1] > best[1][1]):
+        return best[0][0]
+    raise UsageError(f"cannot tell which {NAME} round {root} belongs to (its logs carry no round's seeds and its "
+                     "folders fit several rounds or none)", "Pass --round, e.g. --round v0.7.")
+
+
+def _seed_rounds(facts: TreeFacts) -> tuple[tuple[str, tuple[int, ...], int], ...]:
+    """How many performance runs carry each shipped round's seeds (a tree of another round shows here)."""
+    rounds = {_seeds(m): r for r, m in _base_rounds().items()}
+    counts: dict[tuple[int, ...], int] = {}
+    for r in facts.results:
+        for run in r.runs:
+            vals = [setting(run, k) for k in ("qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed")]
+            key = tuple(sorted(int(v) for v in vals if v is not None))
+            if key in rounds:
+                counts[key] = counts.get(key, 0) + 1
+    return tuple((rounds[k], k, n) for k, n in sorted(counts.items(), key=lambda kv: rounds[kv[0]]))
 
 
 def build(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
@@ -55,6 +125,7 @@ def build(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
     rnd: InferenceRound = ruleset.model
     tree = discover_inference(root, tuple(rnd.layout.divisions), tuple(rnd.layout.submitter_parts))
     facts = attach_compliance(build_facts(tree, rnd, opts), rnd, opts)
+    facts = dataclasses.replace(facts, seed_rounds=_seed_rounds(facts))
     if opts.only_results is not None:
         keep = opts.only_results
         facts = dataclasses.replace(facts, results=tuple(r for r in facts.results if r.res.id in keep))

@@ -58,14 +58,15 @@ def build_tables(reports: list[Report]) -> InferenceTables:
             continue
         rnd = _round(rep)
         scenarios = scenarios or list(rnd.scenarios)
-        categories = categories or list(rnd.categories.order)
+        cats = rnd.categories
+        categories = categories or (list(cats.order) if cats else [])
         for b, spec in rnd.benchmarks.items():
             names[b] = spec.name
         for r in rep.results:
             sysd: dict[str, Any] = r.extra.get("system_description") or {}
-            cat, device = rnd.categories.hardware_category(sysd) if sysd else (None, "")
+            cat, device = cats.hardware_category(sysd) if sysd and cats else (None, "")
             framework = str(sysd.get("framework") or "")
-            fws = rnd.categories.framework_names(framework) if framework else []
+            fws = cats.framework_names(framework) if framework and cats else []
             acc = str(sysd.get("accelerator_model_name") or "")
             n = sysd.get("accelerators_per_node")
             accel = f"{acc} x{n}" if acc and n not in (None, 0, "0") else (acc or str(sysd.get("host_processor_model_name") or ""))
@@ -82,12 +83,14 @@ def build_tables(reports: list[Report]) -> InferenceTables:
                                     "metric": metric, "unit": unit, "accuracy": accuracy, "valid": r.valid,
                                     "category": cat})
             if r.scenario in scenarios:
+                # the round's table: per division, and per suite in rounds that have suites
+                group = f"{r.division.lower()} division" + (f", {r.extra['suite']} suite" if r.extra.get("suite") else "")
                 for table, include in ((counts, True), (valid_counts, r.valid)):
                     if include:
-                        d = table.setdefault(r.division.lower(), {})
+                        d = table.setdefault(group, {})
                         d.setdefault(r.benchmark, dict.fromkeys(scenarios, 0))[r.scenario] += 1
             key = (r.submitter, r.system, r.division)
-            if key in seen_systems:
+            if key in seen_systems or cats is None:
                 continue
             seen_systems.add(key)
             if cat is None or not fws:
@@ -104,11 +107,12 @@ def build_tables(reports: list[Report]) -> InferenceTables:
     rows.sort(key=lambda x: (x[0], x[1].lower(), x[2].lower(), x[5], scenarios.index(x[6]) if x[6] in scenarios else 9))
     out.results = Table("Results", ["division", "submitter", "system", "accelerator (count)", "framework",
                                     "benchmark", "scenario", "metric", "accuracy", "valid"], rows)
-    out.matrix = Table("Frameworks by hardware category", ["framework", *categories],
-                       [[fw, *("X" if c in cats else "" for c in categories)] for fw, cats in sorted(matrix.items())],
-                       "derived from the system descriptions: the accelerator decides, else the host processor")
-    out.unknown = Table("Systems not placed in the matrix", ["submitter", "system", "framework", "device", "why"],
-                        sorted(unknown), "listed, not guessed")
+    if categories:  # rounds with a framework x hardware table (v0.5's committee data)
+        out.matrix = Table("Frameworks by hardware category", ["framework", *categories],
+                           [[fw, *("X" if c in found else "" for c in categories)] for fw, found in sorted(matrix.items())],
+                           "derived from the system descriptions: the accelerator decides, else the host processor")
+        out.unknown = Table("Systems not placed in the matrix", ["submitter", "system", "framework", "device", "why"],
+                            sorted(unknown), "listed, not guessed")
     return out
 
 
@@ -125,7 +129,7 @@ def _count_tables(counts: dict[str, dict[str, dict[str, int]]], names: dict[str,
             for s in scenarios:
                 totals[s] += c[s]
         body.append(["total", *(str(totals[s]) for s in scenarios), str(sum(totals.values()))])
-        out.append(Table(f"{title} ({div} division)", ["model", *scenarios, "total"], body, note))
+        out.append(Table(f"{title} ({div})", ["model", *scenarios, "total"], body, note))
     return out
 
 

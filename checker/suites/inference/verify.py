@@ -27,6 +27,7 @@ class VerifyOutput:
     values: dict[str, float] = field(default_factory=dict)
     reason: str = ""  # the text after "TEST FAIL:", or a note the script printed
     warnings: list[str] = field(default_factory=list)
+    crashed: str = ""  # the exception's last line when the script died with a Python traceback
 
 
 def parse_verify(text: str) -> VerifyOutput:
@@ -39,6 +40,11 @@ def parse_verify(text: str) -> VerifyOutput:
     elif "Verifying performance" in text or "reference score" in text:
         kind = "performance"
     out = VerifyOutput(kind, None)
+    if "Traceback (most recent call last)" in text:
+        tail = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        out.crashed = tail[-1][:200] if tail else "a traceback"
+        if kind == "unknown" and ("verify_accuracy" in text or "accuracy" in text.lower()):
+            out.kind = "accuracy"
     for raw in text.splitlines():
         line = raw.strip()
         m = _VERDICT.match(line)

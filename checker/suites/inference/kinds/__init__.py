@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ....engine.registry import Registry
-from . import accuracy, compliance, layout, loadgen, system
+from . import accuracy, compliance, layout, loadgen, suite, system
 
-REGISTRY = Registry((*layout.KINDS, *system.KINDS, *loadgen.KINDS, *accuracy.KINDS, *compliance.KINDS))
+REGISTRY = Registry((*layout.KINDS, *system.KINDS, *loadgen.KINDS, *accuracy.KINDS, *compliance.KINDS,
+                     *suite.KINDS))

@@ -7,6 +7,7 @@ from typing import Literal
 
 from ....engine.registry import Hit, NoParams, Params, kind
 from ....engine.rules import Rule, Ruleset
+from ....findings import Severity
 from ..discover import join
 from ..facts import ResultFacts, TreeFacts
 from ..ruledata import InferenceRound
@@ -26,7 +27,9 @@ def compliance_missing(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> 
     folder = rnd.compliance.folder
     if folder not in r.system.submitter.parts and not c.tests:
         return
-    for test in rnd.compliance.applicable(r.benchmark):
+    if r.inferred_from is not None:
+        return  # an inferred result carries no tests of its own (inf.suite.inferred says so)
+    for test in rnd.compliance.applicable(r.benchmark, r.scenario):
         if test not in c.tests:
             where = join(r.res.submitter_rel, folder, r.res.system, r.res.benchmark_dir, r.res.scenario_dir, test)
             yield Hit({"test": test, "where": where}, r.res.id)
@@ -42,6 +45,8 @@ def _theirs_note(theirs: str | None, ours: str | None) -> str:
 
 class Checks(Params, frozen=True, forbid_unknown_fields=True, kw_only=True):
     checks: list[Literal["performance", "responses", "pair"]]
+    # a recomputed failure the submitter's own verify output calls a pass: conflicting evidence
+    contradicted_severity: Severity | None = None
 
 
 @kind("compliance_failed", "result", Checks)
@@ -52,8 +57,9 @@ def compliance_failed(r: ResultFacts, rule: Rule, p: Checks, rs: Ruleset) -> Ite
         if o.check not in p.checks:
             continue
         if o.ours == "FAIL":
+            sev = p.contradicted_severity if o.theirs == "PASS" else None
             yield Hit({"test": o.test, "check": o.check,
-                       "evidence": f"recomputed: {o.detail}{_theirs_note(o.theirs, o.ours)}"}, o.path)
+                       "evidence": f"recomputed: {o.detail}{_theirs_note(o.theirs, o.ours)}"}, o.path, severity=sev)
         elif o.ours is None and o.theirs == "FAIL":
             reason = f" ({o.theirs_reason})" if o.theirs_reason else ""
             yield Hit({"test": o.test, "check": o.check,
@@ -66,8 +72,25 @@ def compliance_unverifiable(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset
     """A compliance check that cannot be recomputed from what was shipped, and why (a stated failure is
     reported by the failure's own rule)."""
     for o in r.compliance.outcomes if r.compliance else ():
-        if o.ours is None and o.theirs != "FAIL":
+        if o.ours is None and o.theirs != "FAIL" and not o.crashed:
             yield Hit({"test": o.test, "check": o.check, "why": o.detail}, o.path)
+
+
+@kind("compliance_crashed", "result")
+def compliance_crashed(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
+    """The verify script died with a traceback, and nothing else (a recomputation, a fallback) settles the check."""
+    for o in r.compliance.outcomes if r.compliance else ():
+        if o.crashed:
+            yield Hit({"test": o.test, "check": o.check, "error": o.crashed, "why": o.detail},
+                      o.theirs_rel or o.path)
+
+
+@kind("compliance_settled", "result")
+def compliance_settled(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
+    """A failed response check that the accuracy fallback settles (the two accuracies within the limit)."""
+    for o in r.compliance.outcomes if r.compliance else ():
+        if o.settled:
+            yield Hit({"test": o.test, "how": o.settled}, o.path)
 
 
 class Outputs(Params, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -87,7 +110,7 @@ def compliance_verify_missing(r: ResultFacts, rule: Rule, p: Outputs, rs: Rulese
 def compliance_verify_disagree(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
     """The submitter's verify output says FAIL where the recomputation passes (the reverse is in the failure)."""
     for o in r.compliance.outcomes if r.compliance else ():
-        if o.theirs == "FAIL" and o.ours == "PASS":
+        if o.theirs == "FAIL" and o.ours == "PASS" and not o.settled:
             yield Hit({"test": o.test, "check": o.check, "theirs": "TEST FAIL", "ours": "PASS", "detail": o.detail},
                       o.theirs_rel or o.path)
 
@@ -117,5 +140,6 @@ def compliance_tree(t: TreeFacts, rule: Rule, p: TreeNotes, rs: Ruleset) -> Iter
             yield Hit({"problem": detail}, rel)
 
 
-KINDS = (compliance_missing, compliance_failed, compliance_unverifiable, compliance_verify_missing,
+KINDS = (compliance_missing, compliance_failed, compliance_unverifiable, compliance_crashed, compliance_settled,
+         compliance_verify_missing,
          compliance_verify_disagree, compliance_verify_stale, compliance_tree)

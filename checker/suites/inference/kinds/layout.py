@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import glob
 from collections.abc import Iterator
 from typing import Literal
 
@@ -66,7 +67,8 @@ def folder_known(r: ResultFacts, rule: Rule, p: Folder, rs: Ruleset) -> Iterator
 def folder_spelling(r: ResultFacts, rule: Rule, p: Folder, rs: Ruleset) -> Iterator[Hit]:
     """A folder uses another spelling (an alias, other case) than the rules."""
     got, canonical, _ = _folder(r, p.folder, rs.model)
-    if canonical is not None and got != canonical:
+    accepted = [canonical, *r.bench.folders] if p.folder == "benchmark" and r.bench is not None else [canonical]
+    if canonical is not None and got not in accepted:
         path = f"{r.res.id}/{got}" if p.folder == "performance" else r.res.id
         yield Hit({"got": got, "want": canonical}, path)
 
@@ -83,7 +85,7 @@ def run_folder(r: ResultFacts, rule: Rule, p: RunFolder, rs: Ruleset) -> Iterato
 
 
 class Pattern(Params, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    glob: str  # e.g. *.json
+    glob: str  # e.g. *.json; {system} and {scenario} stand for the result's folder names
     means: str  # what the file is, for the message
 
 
@@ -92,9 +94,15 @@ class Files(Params, frozen=True, forbid_unknown_fields=True, kw_only=True):
     files: list[str | Pattern]
 
 
-def _missing(files: tuple[str, ...], absent: frozenset[str], want: str | Pattern) -> bool:
+def _glob(want: Pattern, r: ResultFacts, escape: bool = False) -> str:
+    """The pattern with the result's system and scenario folder names in place (escaped when matching)."""
+    esc = glob.escape if escape else str
+    return want.glob.replace("{system}", esc(r.res.system)).replace("{scenario}", esc(r.res.scenario_dir))
+
+
+def _missing(files: tuple[str, ...], absent: frozenset[str], want: str | Pattern, r: ResultFacts) -> bool:
     if isinstance(want, Pattern):
-        return not any(fnmatch.fnmatch(f.lower(), want.glob.lower()) for f in files)
+        return not any(fnmatch.fnmatch(f.lower(), _glob(want, r, escape=True).lower()) for f in files)
     return want not in files and want not in absent
 
 
@@ -115,8 +123,8 @@ def required_files(r: ResultFacts, rule: Rule, p: Files, rs: Ruleset) -> Iterato
                                "note": f" (it is split into {', '.join(split)})"}, r.measurements_rel,
                               severity=Severity.INFO)
                     continue
-            if _missing(lower, frozenset(), want):
-                name = f"{want.means} ({want.glob})" if isinstance(want, Pattern) else want
+            if _missing(lower, frozenset(), want, r):
+                name = f"{want.means} ({_glob(want, r)})" if isinstance(want, Pattern) else want
                 yield Hit({"folder": r.measurements_rel, "file": name, "problem": "is missing", "note": ""},
                           r.measurements_rel)
         return
@@ -126,8 +134,8 @@ def required_files(r: ResultFacts, rule: Rule, p: Files, rs: Ruleset) -> Iterato
             if isinstance(want, str) and want in run.dirs:
                 yield Hit({"folder": run.rel, "file": want, "problem": "is a directory, not a file,", "note": ""},
                           f"{run.rel}/{want}")
-            elif _missing(run.files, run.absent, want):
-                name = f"{want.means} ({want.glob})" if isinstance(want, Pattern) else want
+            elif _missing(run.files, run.absent, want, r):
+                name = f"{want.means} ({_glob(want, r)})" if isinstance(want, Pattern) else want
                 yield Hit({"folder": run.rel, "file": name, "problem": "is missing", "note": ""}, run.rel)
 
 
@@ -176,6 +184,13 @@ def code_dir(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[H
         yield Hit({"want": want}, r.code_rel or r.res.id)
 
 
+@kind("code_redirect", "result")
+def code_redirect(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
+    """code/<benchmark> is a file naming the folder the code is in, and that folder is followed."""
+    if r.code_via is not None and r.code_rel is not None:
+        yield Hit({"file": r.code_via, "folder": r.code_rel}, r.code_via)
+
+
 @kind("known_absent", "result")
 def known_absent(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
     """Files the user declared absent from this copy (e.g. a size-limited mirror)."""
@@ -185,4 +200,4 @@ def known_absent(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterat
 
 
 KINDS = (submitter_parts, tree_paths, folder_known, folder_spelling, run_folder, required_files, run_naming,
-         run_count, measurements_dir, code_dir, known_absent)
+         run_count, measurements_dir, code_dir, code_redirect, known_absent)

@@ -9,7 +9,7 @@ from typing import Literal
 from ....engine.registry import Hit, NoParams, Params, kind
 from ....engine.rules import Rule, Ruleset
 from ....findings import Severity
-from ..facts import DETAIL, SUMMARY, ResultFacts, RunFacts
+from ..facts import DETAIL, SUMMARY, ResultFacts, RunFacts, TreeFacts
 from ..loadgen import SummaryLog, to_number
 from ..ruledata import InferenceRound, MetricSpec
 
@@ -44,18 +44,19 @@ def log_readable(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterat
 
 @kind("log_scenario", "result")
 def log_scenario(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
-    """The scenario the logs state is the scenario of the folder."""
-    if r.scenario is None:
+    """The scenario the logs state is the scenario of the folder (or of the run an inferred result holds)."""
+    want = r.run_scenario
+    if want is None:
         return
     for run, _ in all_runs(r):
         raw_s = run.summary.fields.get("scenario") if run.summary else None
         raw_d = run.detail.effective.get("scenario") if run.detail else None
         for fname, got, raw in ((SUMMARY, run.summary.scenario if run.summary else None, raw_s),
                                 (DETAIL, run.detail.scenario if run.detail else None, raw_d)):
-            if got is not None and got != r.scenario:
-                yield Hit({"got": got, "want": r.scenario}, f"{run.rel}/{fname}")
+            if got is not None and got != want:
+                yield Hit({"got": got, "want": want}, f"{run.rel}/{fname}")
             elif got is None and raw not in (None, ""):
-                yield Hit({"got": f"'{str(raw)[:60]}' (not a scenario)", "want": r.scenario}, f"{run.rel}/{fname}")
+                yield Hit({"got": f"'{str(raw)[:60]}' (not a scenario)", "want": want}, f"{run.rel}/{fname}")
 
 
 @kind("log_mode", "result")
@@ -148,6 +149,16 @@ def log_seeds(r: ResultFacts, rule: Rule, p: Runs, rs: Ruleset) -> Iterator[Hit]
                 yield Hit({"seed": name, "got": int(got), "want": want}, f"{run.rel}/{fname}")
 
 
+@kind("round_seeds", "tree")
+def round_seeds(t: TreeFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
+    """The tree's performance runs carry another shipped round's seeds than the rules applied."""
+    rnd: InferenceRound = rs.model
+    mine = tuple(sorted(rnd.constants.seeds.value.values()))
+    for name, seeds, n in t.seed_rounds:
+        if seeds != mine:
+            yield Hit({"count": n, "other": name, "applied": rs.round}, "")
+
+
 @kind("log_builds", "result")
 def log_builds(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
     """The runs of one result were made with one LoadGen build (the version and commit the detail logs state)."""
@@ -166,7 +177,7 @@ def log_builds(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator
 def log_summary_complete(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
     """A performance run's summary holds every section and key LoadGen always writes."""
     rnd: InferenceRound = rs.model
-    scen = rnd.scenarios.get(r.scenario or "")
+    scen = rnd.scenarios.get(r.run_scenario or "")
     for run in r.runs:
         s = run.summary
         if s is None:
@@ -228,11 +239,12 @@ def _issued_queries(run: RunFacts) -> int | None:
 def log_minimum(r: ResultFacts, rule: Rule, p: Minimum, rs: Ruleset) -> Iterator[Hit]:
     """The run lasted, issued or held at least the round's minimum (configured, else proven by the detail log)."""
     rnd: InferenceRound = rs.model
-    if r.scenario is None:
+    scenario = r.run_scenario
+    if scenario is None:
         return
-    if p.setting == "min_query_count" and r.scenario == "Offline":
+    if p.setting == "min_query_count" and scenario == "Offline":
         return
-    if p.setting == "samples_per_query" and r.scenario != "Offline":
+    if p.setting == "samples_per_query" and scenario != "Offline":
         return
     for run in r.runs:
         path = f"{run.rel}/{SUMMARY}"
@@ -245,12 +257,12 @@ def log_minimum(r: ResultFacts, rule: Rule, p: Minimum, rs: Ruleset) -> Iterator
             proof = (f"the detail log shows the run lasted {proven / 1000:.1f} s" if proven is not None
                      else "the logs do not prove the run's length")
         elif p.setting == "min_query_count":
-            need = rnd.min_queries(r.benchmark, r.scenario)
+            need = rnd.min_queries(r.benchmark, scenario)
             got = setting(run, "min_query_count")
             issued = _issued_queries(run)
             proven = float(issued) if issued is not None else None
             fields = {"setting": "min_query_count", "configured": f"{got:g}" if got is not None else "",
-                      "required": f"{need} queries ({r.scenario})"}
+                      "required": f"{need} queries ({scenario})"}
             proof = (f"the detail log shows {issued} queries generated" if issued is not None
                      else "the detail log does not prove more")
         else:
@@ -285,7 +297,7 @@ class LatencyCheck(Params, frozen=True, forbid_unknown_fields=True, kw_only=True
 @kind("log_latency", "result", LatencyCheck)
 def log_latency(r: ResultFacts, rule: Rule, p: LatencyCheck, rs: Ruleset) -> Iterator[Hit]:
     """Server: tail latency within the bound. MultiStream: no query at the tail spans two intervals."""
-    lat = r.bench.latency.get(r.scenario or "") if r.bench is not None else None
+    lat = r.bench.latency.get(r.run_scenario or "") if r.bench is not None else None
     if lat is None:
         return
     for run in r.runs:
@@ -294,8 +306,8 @@ def log_latency(r: ResultFacts, rule: Rule, p: LatencyCheck, rs: Ruleset) -> Ite
             continue
         path = f"{run.rel}/{SUMMARY}"
         fields = {"percentile": lat.percentile, "bound": lat.bound_ms, "benchmark": r.benchmark,
-                  "scenario": r.scenario}
-        if r.scenario == "MultiStream" and s.intervals:
+                  "scenario": r.run_scenario}
+        if r.run_scenario == "MultiStream" and s.intervals:
             spans = s.intervals.get(lat.percentile)
             if p.check == "intervals" and spans is not None and spans > 1:
                 yield Hit({**fields, "spans": spans}, path)
@@ -311,7 +323,7 @@ def log_latency(r: ResultFacts, rule: Rule, p: LatencyCheck, rs: Ruleset) -> Ite
 @kind("log_target_latency", "result")
 def log_target_latency(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
     """The configured latency target does not exceed the scenario's bound."""
-    lat = r.bench.latency.get(r.scenario or "") if r.bench is not None else None
+    lat = r.bench.latency.get(r.run_scenario or "") if r.bench is not None else None
     if lat is None:
         return
     allowed_ms = max(lat.bound_ms, lat.interval_ms or 0.0)
@@ -321,7 +333,7 @@ def log_target_latency(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> 
             continue
         if got > allowed_ms * 1e6 + 1:
             yield Hit({"got": f"{got / 1e6:g}", "want": f"{allowed_ms:g}", "benchmark": r.benchmark,
-                       "scenario": r.scenario}, f"{run.rel}/{SUMMARY}")
+                       "scenario": r.run_scenario}, f"{run.rel}/{SUMMARY}")
 
 
 class Errors(Params, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -338,7 +350,7 @@ def log_errors(r: ResultFacts, rule: Rule, p: Errors, rs: Ruleset) -> Iterator[H
             continue
         seen: set[str] = set()
         for e in run.detail.errors:
-            b = rnd.benign(e.text, r.scenario)
+            b = rnd.benign(e.text, r.run_scenario)
             if not p.benign and b is None:
                 yield Hit({"text": e.text[:300]}, f"{run.rel}/{DETAIL}", line=e.line)
             elif p.benign and b is not None and b.reason not in seen:
@@ -357,5 +369,5 @@ def log_malformed(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Itera
 
 
 KINDS = (log_readable, log_scenario, log_mode, log_result_valid, log_verdict, log_conflicts, log_error_count,
-         log_timestamps, log_seeds, log_builds, log_summary_complete, log_performance_sample_count, log_minimum, log_latency, log_target_latency,
+         log_timestamps, log_seeds, round_seeds, log_builds, log_summary_complete, log_performance_sample_count, log_minimum, log_latency, log_target_latency,
          log_errors, log_malformed)

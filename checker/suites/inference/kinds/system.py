@@ -34,6 +34,13 @@ def system_renamed(s: SystemFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iter
         yield Hit({"want": folder, "found": s.rel, "why": why}, s.rel or "")
 
 
+@kind("system_orphan", "system")
+def system_orphan(s: SystemFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
+    """A system description no results folder uses."""
+    if s.rel is not None and s.results == 0 and not s.claimed_as:
+        yield Hit({"system": s.name}, s.rel)
+
+
 @kind("system_json", "system")
 def system_json(s: SystemFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
     """The system description is a readable JSON object."""
@@ -78,13 +85,20 @@ def _norm(v: str) -> str:
     return re.sub(r"[^0-9a-z]", "", v.lower())
 
 
-@kind("system_consistency", "system")
-def system_consistency(s: SystemFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
+class Consistency(Params, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    # fields the round compares case-insensitively (a case-only difference is then no finding)
+    ignore_case: list[Literal["division", "submitter"]] = []
+
+
+@kind("system_consistency", "system", Consistency)
+def system_consistency(s: SystemFacts, rule: Rule, p: Consistency, rs: Ruleset) -> Iterator[Hit]:
     """submitter and division in the description agree with the folders it sits in."""
     if s.rel is None or s.data is None:
         return
     for fld, want in (("division", s.submitter.division), ("submitter", s.submitter.name)):
         got = s.data.get(fld)
+        if isinstance(got, str) and fld in p.ignore_case and got.lower() == want.lower():
+            continue
         if isinstance(got, str) and got != want:
             sev = Severity.WARNING if _norm(got) == _norm(want) else None
             yield Hit({"field": fld, "got": got, "want": want}, s.rel, severity=sev)
@@ -120,4 +134,4 @@ def system_category(s: SystemFacts, rule: Rule, p: Category, rs: Ruleset) -> Ite
                   s.rel)
 
 
-KINDS = (system_present, system_renamed, system_json, system_schema, system_unknown_fields, system_consistency, system_category)
+KINDS = (system_present, system_renamed, system_orphan, system_json, system_schema, system_unknown_fields, system_consistency, system_category)
