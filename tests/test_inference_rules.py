@@ -10,11 +10,28 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from inference_mutations import (
+    Case,
+    _append,
+    _both,
+    _case,
+    _drop_entries,
+    _flip_first_payload,
+    _halve,
+    _json,
+    _mkdir,
+    _mllog,
+    _mv,
+    _rm,
+    _sub,
+    _truncate_log,
+    _write,
+    edit,
+    rules_fired,
+)
 
 from checker.api import ValidateOptions, validate
 from checker.findings import Report, Severity
@@ -43,17 +60,6 @@ def tree(tmp_path: Path) -> Path:
     dst = tmp_path / "sub"
     shutil.copytree(SAMPLE, dst)
     return dst
-
-
-def edit(path: Path, pattern: str, repl: str, count: int = 0) -> None:
-    text = path.read_text(encoding="utf-8", errors="surrogateescape")
-    new, n = re.subn(pattern, repl, text, count=count, flags=re.MULTILINE)
-    assert n, f"pattern {pattern!r} not found in {path}"
-    path.write_text(new, encoding="utf-8", errors="surrogateescape")
-
-
-def rules_fired(report: Report, severity: Severity | None = None) -> set[str]:
-    return {f.rule for f in report.findings if severity is None or f.severity is severity}
 
 
 # ---------------------------------------------------------------- the clean sample
@@ -98,74 +104,6 @@ def test_text_format_logs_parse(clean_report: Report) -> None:
 
 # ---------------------------------------------------------------- one bad case per rule
 
-Mutation = Callable[[Path], None]
-
-
-def _rm(rel: str) -> Mutation:
-    def m(root: Path) -> None:
-        p = root / rel
-        shutil.rmtree(p) if p.is_dir() else p.unlink()
-    return m
-
-
-def _mv(src: str, dst: str) -> Mutation:
-    def m(root: Path) -> None:
-        (root / src).rename(root / dst)
-    return m
-
-
-def _sub(rel: str, pattern: str, repl: str) -> Mutation:
-    def m(root: Path) -> None:
-        edit(root / rel, pattern, repl)
-    return m
-
-
-def _write(rel: str, content: str) -> Mutation:
-    def m(root: Path) -> None:
-        (root / rel).write_text(content, encoding="utf-8")
-    return m
-
-
-def _json(rel: str, fn: Callable[[dict[str, object]], None]) -> Mutation:
-    def m(root: Path) -> None:
-        p = root / rel
-        data = json.loads(p.read_text())
-        fn(data)
-        p.write_text(json.dumps(data))
-    return m
-
-
-def _append(rel: str, line: str) -> Mutation:
-    def m(root: Path) -> None:
-        with open(root / rel, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-    return m
-
-
-def _mllog(key: str, value: object, error: bool = False) -> str:
-    rec = {"key": key, "value": value, "time_ms": 1.0, "namespace": "mlperf::logging",
-           "event_type": "POINT_IN_TIME",
-           "metadata": {"is_error": error, "is_warning": False, "file": "x.cc", "line_no": 1, "pid": 1, "tid": 1}}
-    return ":::MLLOG " + json.dumps(rec)
-
-
-def _both(*ms: Mutation) -> Mutation:
-    def m(root: Path) -> None:
-        for x in ms:
-            x(root)
-    return m
-
-
-def _flip_first_payload(rel: str) -> Mutation:
-    """Change the first logged response's first byte, so it no longer equals the accuracy run's."""
-    def m(root: Path) -> None:
-        def flip(x: re.Match[str]) -> str:
-            b = int(x.group(2)[:2], 16) ^ 0xFF
-            return f'{x.group(1)}{b:02X}{x.group(2)[2:]}"'
-        p = root / rel
-        p.write_text(re.sub(r'("data"\s*:\s*")([0-9A-Fa-f]{2,})"', flip, p.read_text(), count=1))
-    return m
-
 
 def _short_val_map(root: Path) -> None:
     """Ground truth that does not cover the log: re-scoring cannot run (the dataset is given below)."""
@@ -181,19 +119,6 @@ def _to_open(root: Path) -> None:
         p.write_text(json.dumps(data))
 
 
-def _truncate_log(rel: str, txt: str) -> Mutation:
-    """Cut an accuracy log as later rounds' truncation tool does, and append its hash to accuracy.txt."""
-    def m(root: Path) -> None:
-        import hashlib
-
-        p = root / rel
-        raw = p.read_bytes()
-        p.write_bytes(raw[:4096] + b"\n\n...\n\n" + raw[-4096:])
-        with open(root / txt, "a", encoding="utf-8") as fh:
-            fh.write(f"hash={hashlib.sha256(raw).hexdigest()}\n")
-    return m
-
-
 def _original_elsewhere(root: Path) -> None:
     """A truncated log, and an 'original' beside the tree whose bytes are not the ones hashed."""
     log = f"{OFF}/accuracy/mlperf_log_accuracy.json"
@@ -203,33 +128,6 @@ def _original_elsewhere(root: Path) -> None:
     _truncate_log(log, f"{OFF}/accuracy/accuracy.txt")(root)
 
 
-def _drop_entries(rel: str, n: int) -> Mutation:
-    """Remove the last n entries of an accuracy log (keeping it well-formed JSON)."""
-    def m(root: Path) -> None:
-        p = root / rel
-        lines = p.read_text().rstrip().split("\n")
-        body = [ln for ln in lines if ln.startswith("{")]
-        kept = body[:-n]
-        kept[-1] = kept[-1].rstrip(",")
-        p.write_text("[\n" + "\n".join(kept) + "\n]\n")
-    return m
-
-
-def _halve(rel: str) -> Mutation:
-    """Keep the first half of a file (a copy cut short)."""
-    def m(root: Path) -> None:
-        p = root / rel
-        data = p.read_bytes()
-        p.write_bytes(data[: len(data) // 2])
-    return m
-
-
-def _mkdir(rel: str) -> Mutation:
-    def m(root: Path) -> None:
-        (root / rel).mkdir(parents=True)
-    return m
-
-
 OFF = f"{RES}/Offline"
 AUD = f"{SUB}/audit/tiny_cpu/resnet/Offline"
 SRV = f"{RES}/Server"
@@ -237,20 +135,6 @@ SS = f"{RES}/SingleStream"
 SYS = f"{SUB}/systems/tiny_cpu.json"
 
 # rule id -> its bad case
-@dataclass(frozen=True)
-class Case:
-    """One bad case: a mutation of the sample, the severity the rule must fire with, the options of the run,
-    and the other rules the mutation necessarily brings (nothing else may fire that the clean sample lacks)."""
-
-    mutate: Mutation
-    severity: Severity
-    options: dict[str, object] = field(default_factory=dict)
-    companions: frozenset[str] = frozenset()
-
-
-def _case(mutate: Mutation, severity: Severity, options: dict[str, object] | None = None,
-          companions: tuple[str, ...] = ()) -> Case:
-    return Case(mutate, severity, options or {}, frozenset(companions))
 
 
 CASES: dict[str, Case] = {
@@ -387,6 +271,15 @@ CASES: dict[str, Case] = {
                                       companions=("inf.accuracy.open-division",)),
     "inf.rescore.truncated": _case(_truncate_log(f"{OFF}/accuracy/mlperf_log_accuracy.json",
                                                  f"{OFF}/accuracy/accuracy.txt"), Severity.INFO),
+    # a tree of another round: its logs carry that round's seeds (the per-run seeds rule fires too)
+    "inf.round.seeds": _case(_sub(f"{OFF}/performance/run_1/mlperf_log_summary.txt",
+                                  r"^qsl_rng_seed : \d+\nsample_index_rng_seed : \d+\nschedule_rng_seed : \d+",
+                                  "qsl_rng_seed : 12786827339337101903\nsample_index_rng_seed : 12640797754436136668"
+                                  "\nschedule_rng_seed : 3135815929913719677"), Severity.WARNING,
+                             companions=("inf.loadgen.seeds",)),
+    "inf.audit.verify-crashed": _case(_write(f"{AUD}/TEST01/verify_accuracy.txt",
+                                             "Verifying accuracy. This might take a while...\nTraceback (most recent "
+                                             "call last):\nMemoryError\n"), Severity.WARNING),
     # v0.5's own semantics
     "inf.loadgen.seeds-accuracy": _case(_sub(f"{OFF}/accuracy/mlperf_log_detail.txt",
                                              r'("effective_qsl_rng_seed", "value": )\d+', r"\g<1>0"), Severity.WARNING),
@@ -456,17 +349,6 @@ def test_on_clean(clean_report: Report) -> None:
     for rule_id, sev in ON_CLEAN.items():
         fired = [f for f in clean_report.findings if f.rule == rule_id]
         assert fired and all(f.severity is sev for f in fired), rule_id
-
-
-def test_every_rule_has_a_bad_case() -> None:
-    """Every rule of every inference rules file has its bad case here (or fires on the clean sample)."""
-    from checker.api import SUITES, load_suite_ruleset
-    from checker.engine.rules import available_rounds
-
-    ids: set[str] = set()
-    for rnd in available_rounds("inference"):
-        ids |= {r.id for r in load_suite_ruleset(SUITES["inference"], rnd).rules}
-    assert ids == set(CASES) | set(ON_CLEAN) | {"inf.layout.unreadable"}
 
 
 def test_configured_below_but_met_is_a_warning(tree: Path) -> None:

@@ -4,7 +4,7 @@ Folder names, file names, system-description values and the messages built from 
 terminals, GitHub's log and job summary, Markdown, CSV, HTML and plots. Each format has one
 function here, and every renderer passes submission data through it:
 
-- `visible`: control characters (C0, DEL, C1: ESC, CR, LF, BEL …), bidirectional overrides and
+- `visible` (checker.escape, shared with the library's own messages): control characters (C0, DEL, C1: ESC, CR, LF, BEL …), bidirectional overrides and
   isolates, invisible separators and lone surrogates (file names that are not UTF-8) become
   visible escapes such as ``\\x1b``, ``\\n``, ``\\u202e`` or ``\\xff``. Every other format builds
   on it, so one finding is always one line and nothing can move the cursor, retitle a window,
@@ -19,36 +19,14 @@ function here, and every renderer passes submission data through it:
 
 from __future__ import annotations
 
+__all__ = ["csv_cell", "html_text", "md", "md_code", "plot_label", "term", "visible"]
+
 import html
 import re
 
 from rich.text import Text
 
-# C0 controls, DEL and C1 controls; Arabic letter mark, LRM/RLM, the bidi embeddings, overrides and
-# isolates; zero-width space, word joiner, BOM; line and paragraph separators; every surrogate
-# (a lone one is a byte of a non-UTF-8 file name, decoded with surrogateescape).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060\u2066-\u2069"
-                     "\ufeff\ud800-\udfff]")
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _escape_char(m: re.Match[str]) -> str:
-    c = m.group(0)
-    named = _NAMED.get(c)
-    if named is not None:
-        return named
-    cp = ord(c)
-    if 0xDC80 <= cp <= 0xDCFF:  # surrogateescape: the original byte
-        return f"\\x{cp - 0xDC00:02x}"
-    if cp < 0x100:
-        return f"\\x{cp:02x}"
-    return f"\\u{cp:04x}"
-
-
-def visible(value: object) -> str:
-    """The text with every control, bidi and invisible character shown as a visible escape."""
-    text = value if isinstance(value, str) else str(value)
-    return _UNSAFE.sub(_escape_char, text)
+from ..escape import visible
 
 
 def term(value: object, style: str = "") -> Text:

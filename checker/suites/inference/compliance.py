@@ -21,8 +21,8 @@ from pathlib import Path
 
 from ...fs import list_dir, read_text
 from ...options import ValidateOptions
-from .discover import join
 from .accuracy_txt import parse_accuracy_txt
+from .discover import join
 from .facts import ACCURACY_LOG, SUMMARY, ResultFacts, TreeFacts
 from .loadgen import SummaryLog, canonical_scenario, parse_summary
 from .records import summary_value

@@ -10,17 +10,17 @@ from ...engine.rules import Ruleset, available_rounds, load_ruleset
 from ...engine.run import Scope
 from ...errors import NotASubmission, UsageError
 from ...findings import ResultRecord
+from ...fs import list_dir, read_text
 from ...options import ValidateOptions
 from ..base import Suite
 from .compliance import attach_compliance
 from .discover import discover_inference, locate_submitters
-from ...fs import list_dir, read_text
 from .facts import SUMMARY, TreeFacts, build_facts
-from .loadgen import parse_summary
 from .kinds import REGISTRY
+from .kinds.loadgen import setting
+from .loadgen import parse_summary
 from .records import result_record
 from .rescore import attach_rescore
-from .kinds.loadgen import setting
 from .ruledata import InferenceRound
 
 NAME = "inference"
@@ -73,8 +73,8 @@ def _evidence(root: Path, rounds: dict[str, InferenceRound], limit: int = 20) ->
                     if tf.text is None:
                         continue
                     s = parse_summary(tf.text)
-                    seeds = tuple(sorted(v for v in (s.param(k) for k in ("qsl_rng_seed", "sample_index_rng_seed",
-                                                                          "schedule_rng_seed")) if v is not None))
+                    seeds = tuple(sorted(int(v) for v in (s.param(k) for k in ("qsl_rng_seed", "sample_index_rng_seed",
+                                                                               "schedule_rng_seed")) if v is not None))
                     if seeds in by_seeds:
                         found[by_seeds[seeds]].append("its seeds in the logs")
                     seen_logs += 1

@@ -45,15 +45,17 @@ def log_readable(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterat
 @kind("log_scenario", "result")
 def log_scenario(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
     """The scenario the logs state is the scenario of the folder (or of the run an inferred result holds)."""
-    want = r.run_scenario
-    if want is None:
+    if r.run_scenario is None:
         return
-    for run, _ in all_runs(r):
+    for run, is_acc in all_runs(r):
+        want = r.run_scenario
+        # an inferred result's accuracy run may be its own folder's scenario or the run's
+        accepted = {want, r.scenario} if is_acc and r.inferred_from else {want}
         raw_s = run.summary.fields.get("scenario") if run.summary else None
         raw_d = run.detail.effective.get("scenario") if run.detail else None
         for fname, got, raw in ((SUMMARY, run.summary.scenario if run.summary else None, raw_s),
                                 (DETAIL, run.detail.scenario if run.detail else None, raw_d)):
-            if got is not None and got != want:
+            if got is not None and got not in accepted:
                 yield Hit({"got": got, "want": want}, f"{run.rel}/{fname}")
             elif got is None and raw not in (None, ""):
                 yield Hit({"got": f"'{str(raw)[:60]}' (not a scenario)", "want": want}, f"{run.rel}/{fname}")

@@ -87,7 +87,7 @@ def _norm(v: str) -> str:
 
 class Consistency(Params, frozen=True, forbid_unknown_fields=True, kw_only=True):
     # fields the round compares case-insensitively (a case-only difference is then no finding)
-    ignore_case: list[Literal["division", "submitter"]] = []
+    ignore_case: tuple[Literal["division", "submitter"], ...] = ()
 
 
 @kind("system_consistency", "system", Consistency)
