@@ -9,6 +9,7 @@ value below the rule that the run itself still met).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ class Hit:
     severity: Severity | None = None
     result: str | None = None  # defaults to the scope's result id
     message: str | None = None  # a full message, for kinds whose wording varies
+    source: str | None = None  # a more precise source than the rule's, for kinds whose checks have their own
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,19 @@ class Registry:
         return frozenset(self.kinds)
 
 
+_SOURCE_KEY = re.compile(r"^([A-Za-z0-9_.-]+)(?=$|[:;,( ])")
+
+
+def source_text(ruleset: Ruleset, source: str) -> str:
+    """A rule's source with its key spelled out from the ruleset's `sources` ("compliance: …" -> the document)."""
+    m = _SOURCE_KEY.match(source)
+    table = ruleset.data.get("sources") or {}
+    if m is None or m.group(1) not in table:
+        return source
+    rest = source[m.end():].lstrip(":;, ")
+    return f"{table[m.group(1)]}" + (f" ({rest})" if rest else "")
+
+
 def run_scope(registry: Registry, ruleset: Ruleset, scope: str, facts: Any,
               result_id: str | None = None, division: str | None = None,
               benchmark: str | None = None, scenario: str | None = None,
@@ -74,4 +89,5 @@ def run_scope(registry: Registry, ruleset: Ruleset, scope: str, facts: Any,
                 message=hit.message or rule.render(hit.fields),
                 result=hit.result if hit.result is not None else result_id,
                 line=hit.line,
+                source=source_text(ruleset, hit.source or rule.source),
             )

@@ -69,6 +69,8 @@ def render_text(report: Report, width: int | None = None, color: bool | None = N
             where = f.path + (f":{f.line}" if f.line else "")
             console.print(f"  [{STYLE[f.severity]}]{LABEL[f.severity]:7}[/] {f.rule:34} {escape(f.message)}")
             console.print(f"  {'':7} {'':34} [dim]at {escape(where)}[/]")
+            if f.source:
+                console.print(f"  {'':7} {'':34} [dim]rule from {escape(f.source)}[/]")
     s = report.summary
     console.print()
     line = (f"{s['results']} results: {s['valid']} valid, {s['invalid']} invalid; "
