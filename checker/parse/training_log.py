@@ -41,6 +41,7 @@ UNPARSED = "unparsed"  # a record whose payload could not be read (truncated, ga
 PYDICT = "python-dict"  # payload written as a Python dict (single quotes, bare keys)
 STRING_NUMBER = "string-number"  # a number written as a string
 DUPLICATE = "duplicate"  # the same once-only key printed many times (many ranks)
+TIME_S = "time-s"  # an MLLOG record stamped with time_s (seconds) instead of time_ms
 
 _KEY = itemgetter(0)  # Event.key, read in C
 
@@ -416,11 +417,20 @@ def _parse_mllog(log: TrainingLog, lines: list[str]) -> None:
         if not isinstance(obj, dict) or not isinstance(obj.get("key"), str):
             log.note(UNPARSED, i, line, "the record has no 'key'")
             continue
-        t, was_str = _number(obj.get("time_ms"))
+        if "time_ms" not in obj and "time_s" in obj:
+            # one submitter's logger wrote seconds; the round's tools cannot read it (KeyError 'time_ms')
+            t, was_str = _number(obj.get("time_s"))
+            if isinstance(t, (int, float)) and not isinstance(t, bool):
+                log.note(TIME_S, i, line)
+                t = t * 1000.0
+            field_name = "time_s"
+        else:
+            t, was_str = _number(obj.get("time_ms"))
+            field_name = "time_ms"
         if was_str:
-            log.note(STRING_NUMBER, i, line, "time_ms")
+            log.note(STRING_NUMBER, i, line, field_name)
         if not isinstance(t, (int, float)) or isinstance(t, bool):
-            log.note(UNPARSED, i, line, "the record has no numeric 'time_ms'")
+            log.note(UNPARSED, i, line, f"the record has no numeric '{field_name}'")
             continue
         m = obj.get("metadata")
         meta = dict(m) if isinstance(m, dict) else {}
