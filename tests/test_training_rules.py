@@ -472,7 +472,7 @@ def test_log_format_finding_names_the_derived_time(tmp_path: Path) -> None:
     (f,) = [f for f in report.findings if f.rule == "train.log.format"]
     # v0.6 published such logs (Alibaba): a warning in that round, an error in v0.7
     assert f.severity.value == "warning" and "Total runtime" in f.message and "60.5000 min" in f.message
-    assert "tr06-data" not in (f.source or "") and "training_results_v0.6" in (f.source or "")
+    assert "mlcommons/training_results_v0.6 @ f312518" in (f.source or "")
     runs = report.results[0].extra["runs"]
     assert runs[0]["minutes"] == 60.5 and runs[0]["time_method"] == "reported_total_runtime"
     assert report.results[0].valid

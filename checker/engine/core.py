@@ -55,17 +55,18 @@ class Registry:
         return frozenset(self.kinds)
 
 
-_SOURCE_KEY = re.compile(r"^([A-Za-z0-9_.-]+)(?=$|[:;,( ])")
+_SOURCE_KEY = re.compile(r"(?<![\w.-])([A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9])(?![\w-])")
 
 
 def source_text(ruleset: Ruleset, source: str) -> str:
-    """A rule's source with its key spelled out from the ruleset's `sources` ("compliance: …" -> the document)."""
-    m = _SOURCE_KEY.match(source)
+    """A rule's source with the keys of the ruleset's `sources` it names spelled out (document and commit)."""
     table = ruleset.data.get("sources") or {}
-    if m is None or m.group(1) not in table:
+    if source in table:
+        return str(table[source])
+    keys = list(dict.fromkeys(k for k in _SOURCE_KEY.findall(source) if k in table))
+    if not keys:
         return source
-    rest = source[m.end():].lstrip(":;, ")
-    return f"{table[m.group(1)]}" + (f" ({rest})" if rest else "")
+    return f"{source} [" + "; ".join(f"{k}: {table[k]}" for k in keys) + "]"
 
 
 def run_scope(registry: Registry, ruleset: Ruleset, scope: str, facts: Any,

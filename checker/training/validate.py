@@ -229,6 +229,9 @@ def result_record(e: EntryFacts) -> ResultRecord:
         "target": _acc_json(target) if isinstance(target, dict) else target,
         "runs_required": (e.bench.get("runs") or {}).get("value"),
         "nonconverged": sum(1 for r in e.scored if not r.converged),
+        # the ones whose time is in the score (v0.6 kept them; v0.5 and v0.7 drop them)
+        "nonconverged_counted": sum(1 for i in (e.score.used if e.score else ()) if not e.scored[i].converged),
+        "submission": e.entry.submitter_rel,
         "absent": sum(1 for r in e.runs if r.file.absent),
         "system_description": dict(e.system.summary),
         # the published tables' row: one submitter's hardware and software; a v0.5 entry.json names the hardware
