@@ -150,7 +150,8 @@ def v05(bench: str, ts: float, key: str, value: object = None) -> str:
 
 
 def v05_log(minutes: float = 60.0, accs: tuple[float, ...] = (0.70, 0.75), bench: str = "resnet",
-            target: float = 0.749, t0: float = 1541660914.084755, extra: list[str] | None = None) -> list[str]:
+            target: float = 0.749, t0: float = 1541660914.084755, extra: list[str] | None = None,
+            success: bool | None = None) -> list[str]:
     """A level-1 v0.5 log: run_clear_caches, run_start, evals with their target, run_stop, run_final."""
     lines = [v05(bench, t0, "run_clear_caches"), v05(bench, t0 + 1, "run_start"), *(extra or [])]
     step = minutes * 60 / (len(accs) + 1)
@@ -158,7 +159,7 @@ def v05_log(minutes: float = 60.0, accs: tuple[float, ...] = (0.70, 0.75), bench
         t = t0 + 1 + i * step
         lines += [v05(bench, t, "eval_start"), v05(bench, t + 0.5, "eval_accuracy", {"epoch": i, "value": a}),
                   v05(bench, t + 0.6, "eval_target", target), v05(bench, t + 0.7, "eval_stop")]
-    ok = max(accs) >= target
+    ok = max(accs) >= target if success is None else success
     lines += [v05(bench, t0 + 1 + minutes * 60, "run_stop", {"success": ok}),
               v05(bench, t0 + 2 + minutes * 60, "run_final")]
     return lines
