@@ -329,3 +329,31 @@ def test_findings_carry_their_source_in_json_and_text(tmp_path: Path) -> None:
     assert "rule from tr07-summ: glob result_*.txt" in text
     doc = json.loads(json.dumps(rep.to_dict()))
     assert all("source" in x for x in doc["findings"])
+
+
+# ---------------------------------------------------------------- hostile values
+
+
+HOSTILE = ["Infinity", "-Infinity", "NaN", "1e400", "-1", "0", "\"x\"", "[]", "{}", "null", "true", "[1e308, \"a\"]",
+           "{\"BBOX\": NaN}", "99999999999999999999999999"]
+
+
+@pytest.mark.parametrize("raw", HOSTILE)
+def test_hostile_values_are_findings_not_tracebacks(tmp_path: Path, raw: str) -> None:
+    sub = make_submission_v07(tmp_path)
+    keys = ["global_batch_size", "opt_name", "lars_opt_weight_decay", "lars_epsilon", "eval_accuracy",
+            "opt_learning_rate_decay_boundary_epochs", "max_samples", "run_start", "init_stop"]
+    for i in range(5):
+        log = sub / "results" / "box" / "resnet" / f"result_{i}.txt"
+        lines = log.read_text().splitlines()
+        lines += [f':::MLLOG {{"namespace": "", "time_ms": {raw}, "key": "{k}", "value": {raw}, '
+                  f'"metadata": {{"epoch_num": {raw}, "status": {raw}, "epoch_count": {raw}}}}}' for k in keys]
+        write_log(log, lines)
+    rep = validate(tmp_path)
+    assert rep.results and all(f.message for f in rep.findings)
+    v05_root = tmp_path / "v05"
+    sub5 = make_submission_v05(v05_root)
+    write_log(sub5 / "results" / "box" / "resnet" / "result_0.txt",
+              v05_log(accs=(0.5,), extra=[v05("resnet", 1541660916.0, "eval_accuracy", {"epoch": 9, "value": 1e300}),
+                                          f":::MLPv0.5.0 resnet 1541660917.0 (x.py:1) eval_target: {raw}"]))
+    assert validate(v05_root).results

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import os
 import re
 import stat
@@ -453,8 +454,8 @@ def _mllog_record(log: TrainingLog, obj: Any, i: int, line: str) -> None:
         field_name = "time_ms"
     if was_str:
         log.note(STRING_NUMBER, i, line, field_name)
-    if not isinstance(t, (int, float)) or isinstance(t, bool):
-        log.note(UNPARSED, i, line, f"the record has no numeric '{field_name}'")
+    if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t):
+        log.note(UNPARSED, i, line, f"the record has no finite numeric '{field_name}'")
         return
     m = obj.get("metadata")
     meta = m if type(m) is dict else {}  # a dict of its own: the decoder made it for this record

@@ -528,6 +528,8 @@ _LIFECYCLE = ("init_start", "init_stop", "run_start", "run_stop")
 def _is_placeholder(t_s: float, round_ms: float) -> bool:
     """A time stamp that is a round number (a multiple of round_ms), zero, or negative: set by hand, not a clock."""
     ms = t_s * 1000.0
+    if not math.isfinite(ms):
+        return True
     return ms <= 0 or (abs(ms - round(ms / round_ms) * round_ms) < 0.5)
 
 
@@ -668,8 +670,8 @@ def _is_num(v: Any) -> bool:
 
 
 def _is_integer(x: float) -> bool:
-    """The round checker's is_integer: within 1e-5 of an integer."""
-    return abs(round(x) - x) < 1e-5
+    """The round checker's is_integer: within 1e-5 of an integer (never for inf or nan)."""
+    return math.isfinite(x) and abs(round(x) - x) < 1e-5
 
 
 def _as_bool(v: Any, strings: bool) -> bool | None:
@@ -717,7 +719,7 @@ def _check_value(v: Any, spec: dict[str, Any], fold: bool = False, bool_strings:
             return f"must be a whole multiple of {_literal(m)}"
     if "power_of_two_times" in spec:
         base = float(spec["power_of_two_times"])
-        if not (num and v > 0 and _is_integer(math.log2(v / base))):
+        if not (num and v > 0 and base > 0 and _is_integer(math.log2(v / base))):
             return f"must be {_literal(base)} x 2^N for an integer N"
     if "length" in spec and not (isinstance(v, (list, tuple)) and len(v) == spec["length"]):
         return f"must be a list of {spec['length']} values"

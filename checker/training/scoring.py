@@ -136,7 +136,10 @@ def normalise_accuracy(value: Any, target: Any, unit: str, rescale: bool = True)
 
 def _f32(x: float) -> float:
     """x rounded to the nearest float32, as a float (the v0.5 logs' accuracies are float32 values)."""
-    return float(struct.unpack("f", struct.pack("f", x))[0])
+    try:
+        return float(struct.unpack("f", struct.pack("f", x))[0])
+    except OverflowError:  # beyond float32's range
+        return math.copysign(math.inf, x)
 
 
 def _at_least(v: float, t: float, float32: bool, below: float | None) -> bool:
