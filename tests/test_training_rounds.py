@@ -51,10 +51,10 @@ suite: training
 round: v1.1
 extends: v1.0
 training:
-  table: {$replace: true, c: {z: 3}}
+  table: {replace: true, c: {z: 3}}
   kept: {q: 2}
 overrides:
-  - {id: train.x.one, params: {t: {$replace: true, c: 3}}}
+  - {id: train.x.one, params: {t: {replace: true, c: 3}}}
 """)
     rs = load_ruleset("training", "v1.1", child)
     assert rs.data["training"]["table"] == {"c": {"z": 3}}  # replaced, the marker dropped

@@ -114,13 +114,13 @@ def _read(path: Path) -> tuple[dict[str, Any], bytes]:
     return doc, raw
 
 
-REPLACE = "$replace"  # a mapping holding `$replace: true` replaces what it extends instead of merging into it
+REPLACE = "replace"  # a mapping holding `replace: true` replaces what it extends instead of merging into it
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """`over` merged into `base`: mappings key by key, anything else replaced.
 
-    A mapping of `over` that holds `$replace: true` replaces the mapping of `base` whole (the
+    A mapping of `over` that holds `replace: true` replaces the mapping of `base` whole (the
     marker itself is dropped), e.g. a later round's hyperparameter table that must not inherit
     keys of the earlier round's.
     """
@@ -136,7 +136,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def _strip_replace(v: Any) -> Any:
-    """A deep copy of v without `$replace` markers (a replacing mapping may nest another)."""
+    """A deep copy of v without `replace` markers (a replacing mapping may nest another)."""
     if isinstance(v, dict):
         return {k: _strip_replace(x) for k, x in v.items() if k != REPLACE}
     if isinstance(v, list):
