@@ -26,6 +26,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import msgspec
+
 from ..fs import DEFAULT_MAX_BYTES, TextFile, decode
 
 FORMAT_V05 = "MLPv0.5.0"
@@ -407,12 +409,40 @@ def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
 _MLLOG = ":::MLLOG"
 
 
+_FAST = msgspec.json.Decoder()  # strict JSON; whatever it refuses is read by the json module
+
+
 def _parse_mllog(log: TrainingLog, token_lines: list[tuple[int, str]]) -> None:
-    """Every ':::MLLOG' record, from the lines holding the token (the rest of a log is other output)."""
+    """Every ':::MLLOG' record, from the lines holding the token (the rest of a log is other output).
+
+    A clean line (the token first and once, then a JSON object with a string key, a finite
+    numeric time_ms, an object or no metadata, nothing written as a string to convert) is
+    decoded by msgspec and kept in one step; any other line takes the tolerant path, which
+    gives the same records for what both read.
+    """
+    append = log.events.append
+    fast, new_event, event, isfinite = _FAST.decode, _new_event, Event, math.isfinite
     for i, line in token_lines:
+        if line.startswith(":::MLLOG {") and line.count(_MLLOG) == 1:
+            try:
+                obj = fast(line[9:])
+            except (msgspec.DecodeError, RecursionError):
+                obj = None
+            if type(obj) is dict:
+                key, t, m, value = obj.get("key"), obj.get("time_ms"), obj.get("metadata"), obj.get("value")
+                if (type(key) is str and (type(t) is float or type(t) is int) and isfinite(t)
+                        and (m is None or type(m) is dict) and not (type(value) is str and key.startswith("eval_"))
+                        and not (m and (type(m.get("epoch_num")) is str or type(m.get("samples_count")) is str))):
+                    log.record_lines += 1
+                    append(new_event(event, (key, value, m if m is not None else {}, t / 1000.0, i)))
+                    continue
+            if obj is not None:
+                log.record_lines += 1
+                _mllog_record(log, obj, i, line)
+                continue
         log.record_lines += 1
         if line.startswith(":::MLLOG {") and line.count(_MLLOG) == 1:
-            try:  # the common, clean line: one JSON object after the token
+            try:  # msgspec refused it: read it as the json module does (NaN, big integers, lone surrogates)
                 _mllog_record(log, _decode(line[9:]), i, line)
                 continue
             except (ValueError, RecursionError):
