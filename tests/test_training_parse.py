@@ -238,3 +238,42 @@ def test_events_index_first_count_all() -> None:
     assert log.first("run_start").line == 1 and log.first("eval_accuracy").line == 3  # type: ignore[union-attr]
     assert [e.line for e in log.all("run_start")] == [1, 2, 4] and log.all("nope") == []
     assert log.quirks[DUPLICATE].count == 2
+
+
+class _NeverDecoder:
+    """Stands in for the msgspec decoder: every line then takes the json module's path."""
+
+    def decode(self, s: str) -> object:
+        import msgspec
+
+        raise msgspec.DecodeError("forced")
+
+
+_JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+                        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                                    max_size=3), max_leaves=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.fixed_dictionaries(
+    {}, optional={"key": st.sampled_from(["run_start", "eval_accuracy", "epoch_start"]) | st.text(max_size=5) | _JSONISH,
+                  "time_ms": st.integers(min_value=-2, max_value=2**70) | st.floats(allow_nan=True) | st.text(max_size=4)
+                  | st.none(), "time_s": st.floats(allow_nan=False) | st.integers(),
+                  "value": _JSONISH | st.sampled_from(["0.7", "x"]),
+                  "metadata": st.dictionaries(st.sampled_from(["epoch_num", "samples_count", "status"]), _JSONISH | st.sampled_from(["3", "1.5"]), max_size=3) | _JSONISH}),
+    max_size=6))
+def test_mllog_fast_decoder_reads_like_the_json_module(records: list[dict[str, object]]) -> None:
+    import json
+
+    import checker.parse.training_log as tl
+
+    text = "".join(":::MLLOG " + json.dumps(r) + "\n" for r in records) + ":::MLLOG {\"key\": \"x\", \"time_ms\": 1e999}\n"
+    fast = tl.parse_training_log(text)
+    saved, tl._FAST = tl._FAST, _NeverDecoder()  # type: ignore[assignment]
+    try:
+        slow = tl.parse_training_log(text)
+    finally:
+        tl._FAST = saved
+    assert fast.events == slow.events or repr(fast.events) == repr(slow.events)  # NaN != NaN
+    assert {k: (q.line, q.count) for k, q in fast.quirks.items()} == {k: (q.line, q.count) for k, q in slow.quirks.items()}
+    assert fast.record_lines == slow.record_lines

@@ -10,68 +10,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from training_fixtures import (
+    HPARAMS_RESNET,
+    SYSTEM,
+    V07_T0,
+    ev07,
+    make_submission,
+    make_submission_v05,
+    make_submission_v07,
+    mll,
+    resnet_log,
+    v05_log,
+    v07_log,
+    write_log,
+)
 
 from checker.api import ValidateOptions, detect_suite, validate
 from checker.engine.ruleset import load_ruleset
 from checker.findings import Report
-
-SYSTEM = {
-    "submitter": "Acme", "division": "closed", "status": "available", "system_name": "Acme box",
-    "number_of_nodes": "1", "host_processor_model_name": "Xeon", "host_processors_per_node": "2",
-    "host_processor_core_count": "20", "host_memory_capacity": "512GB", "host_storage_capacity": "2TB",
-    "host_storage_type": "SSD", "accelerators_per_node": "8", "accelerator_model_name": "V100",
-    "accelerator_memory_capacity": "16GB", "framework": "PyTorch 1.1", "operating_system": "Ubuntu",
-    "other_software_stack": "CUDA 10",
-}
-
-HPARAMS_RESNET = [
-    ("global_batch_size", 256), ("opt_name", "lars"), ("opt_base_learning_rate", 0.1),
-    ("opt_learning_rate_warmup_epochs", 5), ("model_bn_span", 32), ("lars_opt_learning_rate_decay_steps", 100),
-    ("lars_opt_learning_rate_decay_poly_power", 2), ("lars_opt_weight_decay", 0.0001), ("lars_epsilon", 0.0),
-]
-
-
-def mll(ts: float, key: str, value: object = None, **meta: object) -> str:
-    """One v0.6 log line, as mlperf_logging 0.6 writes it."""
-    return f":::MLL {ts:.3f} {key}: " + json.dumps({"value": value, "metadata": {"file": "train.py", "lineno": 1,
-                                                                                   **meta}})
-
-
-def resnet_log(minutes: float = 60.0, accs: tuple[float, ...] = (0.70, 0.76), t0: float = 1560000000.0,
-               benchmark: str = "resnet", status: str = "success", init_s: float = 60.0) -> list[str]:
-    """A complete, compliant v0.6 ResNet log whose run takes `minutes`."""
-    lines = ["Beginning trial 1 of 1", mll(t0, "submission_benchmark", benchmark),
-             mll(t0, "submission_org", "Acme"), mll(t0, "submission_division", "closed"),
-             mll(t0, "submission_status", "onprem"), mll(t0, "submission_platform", "Acme box"),
-             mll(t0, "submission_poc_name", "A"), mll(t0, "submission_entry", "x"),
-             mll(t0 + 1, "cache_clear", True), mll(t0 + 2, "init_start")]
-    lines += [mll(t0 + 3, k, v) for k, v in HPARAMS_RESNET]
-    start = t0 + 2 + init_s
-    lines += [mll(start, "init_stop"), mll(start, "run_start")]
-    step = minutes * 60 / len(accs)
-    for i, a in enumerate(accs, 1):
-        t = start + step * i - 1
-        lines += [mll(t - 5, "epoch_start", epoch_num=i), mll(t - 4, "epoch_stop", epoch_num=i),
-                  mll(t - 3, "eval_start", epoch_num=i), mll(t - 2, "eval_accuracy", a, epoch_num=i),
-                  mll(t - 1, "eval_stop", epoch_num=i)]
-    lines.append(mll(start + minutes * 60, "run_stop", status=status))
-    return lines
-
-
-def write_log(path: Path, lines: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def make_submission(root: Path, minutes: tuple[float, ...] = (60.0, 61.0, 62.0, 63.0, 64.0)) -> Path:
-    """Acme/{systems/box.json, results/box/resnet/result_0..4.txt}: a good v0.6 submission."""
-    sub = root / "Acme"
-    (sub / "systems").mkdir(parents=True)
-    (sub / "systems" / "box.json").write_text(json.dumps(SYSTEM), encoding="utf-8")
-    (sub / "benchmarks" / "resnet" / "box").mkdir(parents=True)
-    for i, m in enumerate(minutes):
-        write_log(sub / "results" / "box" / "resnet" / f"result_{i}.txt", resnet_log(m))
-    return sub
 
 
 def rules_of(report: Report, min_severity: str = "info") -> set[str]:
@@ -133,15 +89,21 @@ def _bad_system(sub: Path, text: str) -> None:
     (sub / "systems" / "box.json").write_text(text, encoding="utf-8")
 
 
-CASES: dict[str, Callable[[Path, Path], ValidateOptions | None]] = {}
+CaseFn = Callable[[Path, Path], ValidateOptions | None]
+CASES: dict[str, tuple[CaseFn, str]] = {}  # rule id -> (mutation, the round of the good submission it breaks)
+BASES: dict[str, Callable[[Path], Path]] = {"v0.5": make_submission_v05, "v0.6": make_submission,
+                                            "v0.7": make_submission_v07}
 
 
-def case(rule: str) -> Callable[[Callable[[Path, Path], ValidateOptions | None]],
-                                 Callable[[Path, Path], ValidateOptions | None]]:
-    def deco(fn: Callable[[Path, Path], ValidateOptions | None]) -> Callable[[Path, Path], ValidateOptions | None]:
-        CASES[rule] = fn
+def case(rule: str, base: str = "v0.6") -> Callable[[CaseFn], CaseFn]:
+    def deco(fn: CaseFn) -> CaseFn:
+        CASES[rule] = (fn, base)
         return fn
     return deco
+
+
+def _v05_log(sub: Path, i: int = 0, bench: str = "resnet") -> Path:
+    return sub / "results" / "box" / bench / f"result_{i}.txt"
 
 
 @case("train.layout.results")
@@ -209,13 +171,10 @@ def _c12(root: Path, sub: Path) -> None:
         _edit(sub, lambda lines: lines + [], i)
 
 
-@case("train.runs.not-converged")
-def _c13(root: Path, sub: Path) -> ValidateOptions:
+@case("train.runs.not-converged", "v0.7")
+def _c13(root: Path, sub: Path) -> None:
     for i in (0, 1):
-        write_log(_log(sub, i), [ln.replace(":::MLL", ":::MLLOG") for ln in []] + v07_log(accs=(0.5, 0.6)))
-    for i in (2, 3, 4):
-        write_log(_log(sub, i), v07_log())
-    return ValidateOptions(round="v0.7")
+        write_log(_log(sub, i), v07_log(accs=(0.5, 0.6), t0=V07_T0 + i * 7e6))
 
 
 @case("train.log.unreadable")
@@ -231,9 +190,21 @@ def _c15(root: Path, sub: Path) -> None:
                             "MLPerf: resnet [06/13/19 01:30:56], Total runtime: 60.5 minutes\n", encoding="utf-8")
 
 
+def _as_mllog(line: str) -> str:
+    """A v0.6 record rewritten as the v0.7 logger writes it (same key, value, metadata; milliseconds)."""
+    if not line.startswith(":::MLL "):
+        return line
+    _, ts, rest = line.split(" ", 2)
+    key, payload = rest.split(": ", 1)
+    obj = json.loads(payload)
+    return ev07(float(ts) * 1000, key, obj["value"], **{k: v for k, v in obj["metadata"].items()
+                                                        if k not in ("file", "lineno")})
+
+
 @case("train.log.wrong-format")
 def _c16(root: Path, sub: Path) -> ValidateOptions:
-    return ValidateOptions(round="v0.7")  # every log is v0.6; the v0.7 rules want :::MLLOG
+    _edit(sub, lambda lines: [_as_mllog(ln) for ln in lines])
+    return ValidateOptions(round="v0.6")  # one log of the v0.6 tree is in the v0.7 format
 
 
 @case("train.log.unparsed-line")
@@ -333,32 +304,128 @@ def _c32(root: Path, sub: Path) -> None:
     _edit(sub, _replace_key("opt_name", lambda ln: ln.replace('"lars"', '"adagrad"')))
 
 
-def v07_log(accs: tuple[float, ...] = (0.70, 0.76), minutes: float = 60.0) -> list[str]:
-    """A compliant v0.7 (:::MLLOG) ResNet log."""
-    t0 = 1590000000000.0
+# ---------------------------------------------------------------- rules of this issue: discovery
 
-    def ev(t: float, key: str, value: object = None, **meta: object) -> str:
-        return ":::MLLOG " + json.dumps({"namespace": "", "time_ms": t, "event_type": "POINT_IN_TIME", "key": key,
-                                         "value": value, "metadata": {"file": "t.py", "lineno": 1, **meta}})
-    lines = [ev(t0, "submission_benchmark", "resnet"), ev(t0 + 1, "cache_clear", True), ev(t0 + 2, "init_start")]
-    lines += [ev(t0 + 3, k, v) for k, v in HPARAMS_RESNET]
-    start = t0 + 60000
-    lines += [ev(start, "init_stop"), ev(start, "run_start")]
-    for i, a in enumerate(accs, 1):
-        t = start + i * 1000
-        lines += [ev(t, "epoch_start", epoch_num=i), ev(t + 1, "epoch_stop", epoch_num=i),
-                  ev(t + 2, "eval_start", epoch_num=i), ev(t + 3, "eval_accuracy", a, epoch_num=i),
-                  ev(t + 4, "eval_stop", epoch_num=i)]
-    status = "success" if max(accs) >= 0.759 else "aborted"
-    lines.append(ev(start + minutes * 60000, "run_stop", status=status))
-    return lines
+
+@case("train.results.unread")
+def _c40(root: Path, sub: Path) -> None:
+    (sub / "results" / "notes.md").write_text("how we ran it", encoding="utf-8")
+
+
+@case("train.layout.no-benchmark-folder", "v0.7")
+def _c41(root: Path, sub: Path) -> None:
+    bench = sub / "results" / "box" / "resnet"
+    for p in sorted(bench.iterdir()):
+        p.rename(sub / "results" / "box" / p.name)
+    bench.rmdir()
+
+
+@case("train.runs.fewer-accepted", "v0.5")
+def _c42(root: Path, sub: Path) -> None:
+    for i in range(5):
+        _v05_log(sub, i).unlink()
+    (sub / "results" / "box" / "resnet").rmdir()
+    for i in range(10):
+        write_log(_v05_log(sub, i, "minigo"), v05_log(30.0 + i, accs=(0.3, 0.45), bench="minigo", target=0.40,
+                                                      t0=1541660914.084755 + i * 9000))
+
+
+# ---------------------------------------------------------------- log keys and metadata (v0.5, v0.7)
+
+
+@case("train.run.key-count", "v0.7")
+def _c43(root: Path, sub: Path) -> None:
+    _edit(sub, lambda lines: lines + [ev07(V07_T0 + 3, "submission_org", "Other Corp")])
+
+
+@case("train.run.metadata", "v0.7")
+def _c44(root: Path, sub: Path) -> None:
+    _edit(sub, lambda lines: [ln.replace(', "epoch_num": 1}', "}") if '"eval_stop"' in ln else ln for ln in lines])
+
+
+@case("train.log.target", "v0.5")
+def _c45(root: Path, sub: Path) -> None:
+    p = _v05_log(sub, 0)
+    write_log(p, [ln.replace("eval_target: 0.749", "eval_target: 0.74") for ln in p.read_text().splitlines()])
+
+
+@case("train.log.level1-only", "v0.5")
+def _c46(root: Path, sub: Path) -> None:
+    for i in range(5):
+        _v05_log(sub, i).unlink()
+    (sub / "results" / "box" / "resnet").rmdir()
+    for i in range(10):
+        write_log(_v05_log(sub, i, "transformer"), v05_log(200.0 + i, accs=(24.0, 25.3), bench="transformer",
+                                                           target=25.0, t0=1541660914.084755 + i * 20000))
+
+
+# ---------------------------------------------------------------- time stamps (v0.7)
+
+
+def _retime(key: str, fn: Callable[[float], float]) -> Callable[[list[str]], list[str]]:
+    def edit(lines: list[str]) -> list[str]:
+        out = []
+        for ln in lines:
+            obj = json.loads(ln[len(":::MLLOG "):]) if ln.startswith(":::MLLOG ") else None
+            if obj is not None and obj["key"] == key:
+                obj["time_ms"] = fn(obj["time_ms"])
+                ln = ":::MLLOG " + json.dumps(obj)
+            out.append(ln)
+        return out
+    return edit
+
+
+@case("train.time.placeholder", "v0.7")
+def _c47(root: Path, sub: Path) -> None:
+    _edit(sub, _retime("run_start", lambda t: 1590000000000.0))
+
+
+@case("train.time.init-after-run", "v0.7")
+def _c48(root: Path, sub: Path) -> None:
+    day = 86400e3
+    _edit(sub, lambda lines: _retime("init_stop", lambda t: t + day)(_retime("init_start", lambda t: t + day)(lines)))
+
+
+@case("train.time.run-before-init", "v0.7")
+def _c49(root: Path, sub: Path) -> None:
+    _edit(sub, _retime("init_stop", lambda t: t + 120e3))
+
+
+@case("train.time.eval-before-start", "v0.7")
+def _c50(root: Path, sub: Path) -> None:
+    def fn(lines: list[str]) -> list[str]:
+        i = next(i for i, ln in enumerate(lines) if '"key": "run_start"' in ln)
+        return lines[:i] + [ev07(V07_T0 + 50000, "eval_accuracy", 0.1, epoch_num=0)] + lines[i:]
+    _edit(sub, fn)
+
+
+@case("train.time.outlier", "v0.7")
+def _c51(root: Path, sub: Path) -> None:
+    write_log(_log(sub, 4), v07_log(minutes=700.0, t0=V07_T0 + 4 * 7e6))
+
+
+@case("train.log.time-s", "v0.7")
+def _c52(root: Path, sub: Path) -> None:
+    def fn(lines: list[str]) -> list[str]:
+        out = []
+        for ln in lines:
+            obj = json.loads(ln[len(":::MLLOG "):])
+            obj["time_s"] = obj.pop("time_ms") / 1000.0
+            out.append(":::MLLOG " + json.dumps(obj))
+        return out
+    _edit(sub, fn)
+
+
+@case("train.run.eval-after-stop", "v0.7")
+def _c53(root: Path, sub: Path) -> None:
+    write_log(_log(sub, 0), v07_log(after_stop=(0.77,)))
 
 
 # Rules that cannot fire alone: each bad case lists the companions its mutation necessarily brings.
 COMPANIONS: dict[str, set[str]] = {
     "train.runs.no-score": {"train.run.keys", "train.run.no-time"},
-    "train.runs.not-converged": {"train.run.not-converged", "train.run.status"},
-    "train.log.format": {"train.run.not-converged"},
+    "train.runs.not-converged": {"train.run.not-converged"},
+    "train.log.format": set(),
     "train.log.unreadable": set(),
     "train.run.status": {"train.run.not-converged"},
     "train.run.no-time": {"train.run.keys"},
@@ -370,12 +437,25 @@ COMPANIONS: dict[str, set[str]] = {
 
 @pytest.mark.parametrize("rule", sorted(CASES))
 def test_bad_case_gives_exactly_that_finding(tmp_path: Path, rule: str) -> None:
-    sub = make_submission(tmp_path)
-    opts = CASES[rule](tmp_path, sub) or ValidateOptions()
+    fn, base = CASES[rule]
+    sub = BASES[base](tmp_path)
+    opts = fn(tmp_path, sub) or ValidateOptions()
     report = validate(tmp_path, opts)
     got = rules_of(report)
     assert rule in got, [f.to_dict() for f in report.findings]
     assert got - {rule} <= COMPANIONS.get(rule, set()), [f.to_dict() for f in report.findings]
+    for f in report.findings:
+        assert f.source, f  # every finding names where its rule comes from
+
+
+@pytest.mark.parametrize("base", sorted(BASES))
+def test_good_submission_of_each_round_is_clean(tmp_path: Path, base: str) -> None:
+    BASES[base](tmp_path)
+    report = validate(tmp_path)
+    assert report.round == base, report.ruleset
+    assert [f.to_dict() for f in report.findings] == []
+    (res,) = report.results
+    assert res.valid and res.extra["score"] == {"minutes": 62.0}
 
 
 def test_every_rule_has_a_bad_case() -> None:
@@ -390,22 +470,27 @@ def test_log_format_finding_names_the_derived_time(tmp_path: Path) -> None:
     _c15(tmp_path, sub)
     report = validate(tmp_path)
     (f,) = [f for f in report.findings if f.rule == "train.log.format"]
-    assert f.severity.value == "error" and "Total runtime" in f.message and "60.5000 min" in f.message
+    # v0.6 published such logs (Alibaba): a warning in that round, an error in v0.7
+    assert f.severity.value == "warning" and "Total runtime" in f.message and "60.5000 min" in f.message
+    assert "mlcommons/training_results_v0.6 @ f312518" in (f.source or "")
     runs = report.results[0].extra["runs"]
     assert runs[0]["minutes"] == 60.5 and runs[0]["time_method"] == "reported_total_runtime"
-    assert not report.results[0].valid
+    assert report.results[0].valid
+    v07 = validate(tmp_path, ValidateOptions(round="v0.7"))
+    assert any(f.rule == "train.log.format" and f.severity.value == "error" for f in v07.findings)
 
 
 def test_v07_one_nonconverged_run_is_dropped_two_invalidate(tmp_path: Path) -> None:
-    sub = make_submission(tmp_path)
+    sub = make_submission_v07(tmp_path)
     write_log(_log(sub, 0), v07_log(accs=(0.5, 0.6), minutes=10.0))
     for i, m in zip((1, 2, 3, 4), (20.0, 30.0, 40.0, 50.0)):
-        write_log(_log(sub, i), v07_log(minutes=m))
-    rep = validate(tmp_path, ValidateOptions(round="v0.7"))
+        write_log(_log(sub, i), v07_log(minutes=m, t0=V07_T0 + i * 7e6))
+    rep = validate(tmp_path)
     assert rep.results[0].extra["score"]["minutes"] == pytest.approx(40.0)  # drop 20 (fastest) and the failed run
-    assert "train.runs.not-converged" not in rules_of(rep)
-    write_log(_log(sub, 1), v07_log(accs=(0.5,), minutes=20.0))
-    rep = validate(tmp_path, ValidateOptions(round="v0.7"))
+    # its run_stop says aborted: allowed on the one non-converged run
+    assert rules_of(rep) == {"train.run.not-converged"} and rep.results[0].valid
+    write_log(_log(sub, 1), v07_log(accs=(0.5,), minutes=20.0, t0=V07_T0 + 7e6))
+    rep = validate(tmp_path)
     assert rep.results[0].extra["score"]["minutes"] is None and not rep.results[0].valid
 
 

@@ -9,6 +9,7 @@ value below the rule that the run itself still met).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ class Hit:
     severity: Severity | None = None
     result: str | None = None  # defaults to the scope's result id
     message: str | None = None  # a full message, for kinds whose wording varies
+    source: str | None = None  # a more precise source than the rule's, for kinds whose checks have their own
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,20 @@ class Registry:
         return frozenset(self.kinds)
 
 
+_SOURCE_KEY = re.compile(r"(?<![\w.-])([A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9])(?![\w-])")
+
+
+def source_text(ruleset: Ruleset, source: str) -> str:
+    """A rule's source with the keys of the ruleset's `sources` it names spelled out (document and commit)."""
+    table = ruleset.data.get("sources") or {}
+    if source in table:
+        return str(table[source])
+    keys = list(dict.fromkeys(k for k in _SOURCE_KEY.findall(source) if k in table))
+    if not keys:
+        return source
+    return f"{source} [" + "; ".join(f"{k}: {table[k]}" for k in keys) + "]"
+
+
 def run_scope(registry: Registry, ruleset: Ruleset, scope: str, facts: Any,
               result_id: str | None = None, division: str | None = None,
               benchmark: str | None = None, scenario: str | None = None,
@@ -74,4 +90,5 @@ def run_scope(registry: Registry, ruleset: Ruleset, scope: str, facts: Any,
                 message=hit.message or rule.render(hit.fields),
                 result=hit.result if hit.result is not None else result_id,
                 line=hit.line,
+                source=source_text(ruleset, hit.source or rule.source),
             )

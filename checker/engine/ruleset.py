@@ -117,14 +117,34 @@ def _read(path: Path) -> tuple[dict[str, Any], bytes]:
     return doc, raw
 
 
+REPLACE = "replace"  # a mapping holding `replace: true` replaces what it extends instead of merging into it
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` merged into `base`: mappings key by key, anything else replaced.
+
+    A mapping of `over` that holds `replace: true` replaces the mapping of `base` whole (the
+    marker itself is dropped), e.g. a later round's hyperparameter table that must not inherit
+    keys of the earlier round's.
+    """
     out = copy.deepcopy(base)
     for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
+        if isinstance(v, dict) and v.get(REPLACE) is True:
+            out[k] = _strip_replace(v)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
             out[k] = _merge(out[k], v)
         else:
-            out[k] = copy.deepcopy(v)
+            out[k] = _strip_replace(v)
     return out
+
+
+def _strip_replace(v: Any) -> Any:
+    """A deep copy of v without `replace` markers (a replacing mapping may nest another)."""
+    if isinstance(v, dict):
+        return {k: _strip_replace(x) for k, x in v.items() if k != REPLACE}
+    if isinstance(v, list):
+        return [_strip_replace(x) for x in v]
+    return copy.deepcopy(v)
 
 
 def load_ruleset(suite: str, round_name: str, path: Path | None = None,
@@ -166,7 +186,7 @@ def load_ruleset(suite: str, round_name: str, path: Path | None = None,
         for r in doc.get("rules", []):
             if r["id"] in rules:
                 raise RulesetError(f"rule {r['id']} is defined twice; use overrides to change it")
-            rules[r["id"]] = copy.deepcopy(r)
+            rules[r["id"]] = _strip_replace(r)
         for o in doc.get("overrides", []):
             if o["id"] not in rules:
                 raise RulesetError(f"override names unknown rule {o['id']}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import os
 import re
 import stat
@@ -21,10 +22,11 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import compress
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
+
+import msgspec
 
 from ..fs import DEFAULT_MAX_BYTES, TextFile, decode
 
@@ -41,6 +43,7 @@ UNPARSED = "unparsed"  # a record whose payload could not be read (truncated, ga
 PYDICT = "python-dict"  # payload written as a Python dict (single quotes, bare keys)
 STRING_NUMBER = "string-number"  # a number written as a string
 DUPLICATE = "duplicate"  # the same once-only key printed many times (many ranks)
+TIME_S = "time-s"  # an MLLOG record stamped with time_s (seconds) instead of time_ms
 
 _KEY = itemgetter(0)  # Event.key, read in C
 
@@ -127,6 +130,8 @@ class TrainingLog:
     _counted: int = field(default=-1, repr=False, compare=False)
     _indexed: int = field(default=-1, repr=False, compare=False)
     _payloads: dict[str, tuple[Any, bool]] = field(default_factory=dict, repr=False, compare=False)
+    _by_key: dict[str, list[Event]] | None = field(default=None, repr=False, compare=False)
+    _grouped: int = field(default=-1, repr=False, compare=False)
 
     def count(self, key: str) -> int:
         """How many records carry `key`."""
@@ -150,10 +155,17 @@ class TrainingLog:
         return self._first.get(key)
 
     def all(self, key: str) -> list[Event]:
-        """Every record with `key`, in log order."""
-        if self._counts is not None and self._counted == len(self.events) and key not in self._counts:
-            return []
-        return list(compress(self.events, map(key.__eq__, map(_KEY, self.events))))
+        """Every record with `key`, in log order (a new list)."""
+        if self._by_key is None or self._grouped != len(self.events):
+            by: dict[str, list[Event]] = {}
+            for ev in self.events:
+                lst = by.get(ev[0])
+                if lst is None:
+                    by[ev[0]] = [ev]
+                else:
+                    lst.append(ev)
+            self._by_key, self._grouped = by, len(self.events)
+        return list(self._by_key.get(key, ()))
 
 
 def _loads_lenient(payload: str) -> tuple[Any, bool]:
@@ -394,18 +406,54 @@ def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
     log.lines = newlines + (0 if data.endswith(b"\n") or not data else 1)
 
 
-def _parse_mllog(log: TrainingLog, lines: list[str]) -> None:
-    for i, line in enumerate(lines, 1):
-        pos = line.find(":::MLLOG")
-        if pos < 0:
-            continue
+_MLLOG = ":::MLLOG"
+
+
+_FAST = msgspec.json.Decoder()  # strict JSON; whatever it refuses is read by the json module
+
+
+def _parse_mllog(log: TrainingLog, token_lines: list[tuple[int, str]]) -> None:
+    """Every ':::MLLOG' record, from the lines holding the token (the rest of a log is other output).
+
+    A clean line (the token first and once, then a JSON object with a string key, a finite
+    numeric time_ms, an object or no metadata, nothing written as a string to convert) is
+    decoded by msgspec and kept in one step; any other line takes the tolerant path, which
+    gives the same records for what both read.
+    """
+    append = log.events.append
+    fast, new_event, event, isfinite = _FAST.decode, _new_event, Event, math.isfinite
+    for i, line in token_lines:
+        if line.startswith(":::MLLOG {") and line.count(_MLLOG) == 1:
+            try:
+                obj = fast(line[9:])
+            except (msgspec.DecodeError, RecursionError):
+                obj = None
+            if type(obj) is dict:
+                key, t, m, value = obj.get("key"), obj.get("time_ms"), obj.get("metadata"), obj.get("value")
+                if (type(key) is str and (type(t) is float or type(t) is int) and isfinite(t)
+                        and (m is None or type(m) is dict) and not (type(value) is str and key.startswith("eval_"))
+                        and not (m and (type(m.get("epoch_num")) is str or type(m.get("samples_count")) is str))):
+                    log.record_lines += 1
+                    append(new_event(event, (key, value, m if m is not None else {}, t / 1000.0, i)))
+                    continue
+            if obj is not None:
+                log.record_lines += 1
+                _mllog_record(log, obj, i, line)
+                continue
         log.record_lines += 1
+        if line.startswith(":::MLLOG {") and line.count(_MLLOG) == 1:
+            try:  # msgspec refused it: read it as the json module does (NaN, big integers, lone surrogates)
+                _mllog_record(log, _decode(line[9:]), i, line)
+                continue
+            except (ValueError, RecursionError):
+                pass
+        pos = line.find(_MLLOG)
         if pos > 0 and line[:pos].strip():
             log.note(PREFIX, i, line)
-        chunk = line[pos + len(":::MLLOG"):].strip()
-        if ":::MLLOG" in chunk:
+        chunk = line[pos + len(_MLLOG):].strip()
+        if _MLLOG in chunk:
             log.note(INTERLEAVED, i, line)
-            chunk = chunk.split(":::MLLOG")[0].strip()
+            chunk = chunk.split(_MLLOG)[0].strip()
         try:
             obj, was_json = _loads_lenient(chunk)
         except (ValueError, RecursionError):
@@ -413,29 +461,47 @@ def _parse_mllog(log: TrainingLog, lines: list[str]) -> None:
             continue
         if not was_json:
             log.note(PYDICT, i, line)
-        if not isinstance(obj, dict) or not isinstance(obj.get("key"), str):
-            log.note(UNPARSED, i, line, "the record has no 'key'")
-            continue
-        t, was_str = _number(obj.get("time_ms"))
+        _mllog_record(log, obj, i, line)
+
+
+def _mllog_record(log: TrainingLog, obj: Any, i: int, line: str) -> None:
+    """One decoded ':::MLLOG' payload into an Event, noting what was odd about it."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("key"), str):
+        log.note(UNPARSED, i, line, "the record has no 'key'")
+        return
+    t = obj.get("time_ms")
+    was_str = False
+    if t is None and "time_ms" not in obj and "time_s" in obj:
+        # one submitter's logger wrote seconds; the round's tools cannot read it (KeyError 'time_ms')
+        t, was_str = _number(obj.get("time_s"))
+        if isinstance(t, (int, float)) and not isinstance(t, bool):
+            log.note(TIME_S, i, line)
+            t = t * 1000.0
+        field_name = "time_s"
+    else:
+        if type(t) is str:
+            t, was_str = _number(t)
+        field_name = "time_ms"
+    if was_str:
+        log.note(STRING_NUMBER, i, line, field_name)
+    if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t):
+        log.note(UNPARSED, i, line, f"the record has no finite numeric '{field_name}'")
+        return
+    m = obj.get("metadata")
+    meta = m if type(m) is dict else {}  # a dict of its own: the decoder made it for this record
+    value = obj.get("value")
+    key = obj["key"]
+    if type(value) is str and key.startswith("eval_"):
+        value, was_str = _number(value)
         if was_str:
-            log.note(STRING_NUMBER, i, line, "time_ms")
-        if not isinstance(t, (int, float)) or isinstance(t, bool):
-            log.note(UNPARSED, i, line, "the record has no numeric 'time_ms'")
-            continue
-        m = obj.get("metadata")
-        meta = dict(m) if isinstance(m, dict) else {}
-        value = obj.get("value")
-        key = obj["key"]
-        if key.startswith("eval_"):
-            value, was_str = _number(value)
-            if was_str:
-                log.note(STRING_NUMBER, i, line, f"'{key}' value")
+            log.note(STRING_NUMBER, i, line, f"'{key}' value")
+    if meta:
         for mk in ("epoch_num", "samples_count"):
-            if mk in meta:
+            if type(meta.get(mk)) is str:
                 meta[mk], was_str = _number(meta[mk])
                 if was_str:
                     log.note(STRING_NUMBER, i, line, f"'{key}' metadata {mk}")
-        log.events.append(Event(key, value, meta, float(t) / 1000.0, i))
+    log.events.append(_new_event(Event, (key, value, meta, float(t) / 1000.0, i)))
 
 
 def _parse_v05(log: TrainingLog, lines: list[str]) -> None:
@@ -537,17 +603,17 @@ def detect_format(text: str) -> str:
     return min(found, key=lambda f: found[f])
 
 
-def parse_training_log(text: str) -> TrainingLog:
-    """Parse a training log in whichever format it is written; never raises."""
-    fmt = detect_format(text)
+def parse_training_log(text: str, fmt: str | None = None) -> TrainingLog:
+    """Parse a training log in whichever format it is written (fmt: already detected); never raises."""
+    fmt = fmt or detect_format(text)
     log = TrainingLog(fmt, lines=text.count("\n") + (0 if text.endswith("\n") or not text else 1))
-    lines = text.split("\n") if fmt != FORMAT_V06 else []
+    lines = text.split("\n") if fmt not in (FORMAT_V06, FORMAT_V07) else []
     if lines and lines[-1] == "":
         lines.pop()
     if fmt == FORMAT_V06:
         _parse_mll(log, _iter_token_lines(text, ":::MLL"))
     elif fmt == FORMAT_V07:
-        _parse_mllog(log, lines)
+        _parse_mllog(log, [(i, ln) for i, ln in enumerate(text.split("\n"), 1) if _MLLOG in ln])
     elif fmt == FORMAT_V05:
         _parse_v05(log, lines)
     elif fmt == FORMAT_FOREIGN:
@@ -607,7 +673,8 @@ def parse_training_log_bytes(data: bytes) -> TrainingLog:
     if fmt != FORMAT_V06:
         if b"\r" in data:
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b" ")
-        return parse_training_log(decode(data).text or "")
+        # an MLPerf token found in the bytes is found in the text: no second scan for it
+        return parse_training_log(decode(data).text or "", fmt if fmt in (FORMAT_V05, FORMAT_V07) else None)
     log = TrainingLog(fmt)
     _parse_mll_bytes(log, data)
     return _finish(log)

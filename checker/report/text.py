@@ -254,6 +254,9 @@ def render_text(report: Report, width: int | None = None, color: bool | None = N
         console.print()
         console.print(Text("Rules that reported", style="bold"))
         console.print(Padding(_tally(report), (0, 0, 0, 2), expand=False))
+        if any(f.source for f in report.findings):
+            console.print(Text("  each rule's source (document, commit): mlcheck rules ID, or `source` in -f json",
+                               style="dim"))
     if report.results:
         console.print()
         console.print(Text(f"Results ({len(report.results)})", style="bold"))

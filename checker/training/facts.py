@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,6 @@ from ..fs import DEFAULT_MAX_BYTES, read_text
 from ..parse.training_log import TrainingLog, parse_training_log_bytes, read_log_bytes
 from .discover import RunFile, TrainingEntry, TrainingSubmitter, TrainingTree
 from .scoring import Convergence, EntryScore, RunTime, convergence, olympic_score, run_time
-
-OK_STATUS = ("success", None)
 
 
 @dataclass
@@ -36,13 +35,16 @@ class SystemFacts:
 
 @dataclass
 class RunFacts:
-    """One run: its file, parsed log, time to train and convergence."""
+    """One run: its file, parsed log, time to train, the target it is held to, and its convergence."""
 
     file: RunFile
     log: TrainingLog | None = None
     problem: str | None = None
     time: RunTime | None = None
     conv: Convergence | None = None
+    target: Any = None  # the target this run is held to (BERT's depends on its batch size)
+    target_note: str = ""  # why this run's target differs from the benchmark's
+    converged: bool = False  # reached the target (and, where the round asks it, said success)
 
     @property
     def minutes(self) -> float | None:
@@ -57,8 +59,10 @@ class RunFacts:
         return str(s) if s is not None else None
 
     @property
-    def converged(self) -> bool:
-        return bool(self.conv and self.conv.reached and self.status in OK_STATUS)
+    def start_time(self) -> float | None:
+        """run_start's time in seconds since the epoch (the v0.5 verifier orders runs by it)."""
+        ev = self.log.first("run_start") if self.log is not None else None
+        return ev.time_s if ev is not None else None
 
 
 @dataclass
@@ -73,6 +77,8 @@ class EntryFacts:
     runs: list[RunFacts] = field(default_factory=list)
     score: EntryScore | None = None
     scored: list[RunFacts] = field(default_factory=list)  # the runs that entered the olympic mean's input
+    named_benchmark: str | None = None  # for logs directly in results/<system>/: what the logs name
+    submitter: str = ""  # the submitter's name (v0.5: submission.json's org)
 
     @property
     def target(self) -> Any:
@@ -86,11 +92,12 @@ class EntryFacts:
 
 @dataclass
 class SubmitterFacts:
-    """A submitter folder and what was wrong with its submission.json, if it has one."""
+    """A submitter folder, the org its submission.json names, and what was wrong with that file."""
 
     sub: TrainingSubmitter
     submission_problem: str | None = None
     submission_line: int | None = None
+    org: str | None = None
 
 
 @dataclass
@@ -270,8 +277,8 @@ def summarise_system(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_run(root: Path, rf: RunFile, time_from: str, target: Any, unit: str, max_bytes: int) -> RunFacts:
-    """Read and parse one result log, derive its time and its convergence."""
+def read_run(root: Path, rf: RunFile, time_from: str, max_bytes: int) -> RunFacts:
+    """Read and parse one result log and derive its time (convergence is judged later, with the run's target)."""
     run = RunFacts(rf)
     if rf.absent:
         return run
@@ -281,8 +288,6 @@ def read_run(root: Path, rf: RunFile, time_from: str, target: Any, unit: str, ma
         return run
     run.log = parse_training_log_bytes(data)
     run.time = run_time(run.log, time_from)
-    if target is not None:
-        run.conv = convergence(run.log, target, unit)
     return run
 
 
@@ -295,40 +300,112 @@ def _log_value(runs: list[RunFacts], key: str) -> str | None:
     return None
 
 
+def _named_benchmark(runs: list[RunFacts]) -> str | None:
+    """The benchmark the logs name: submission_benchmark, or the v0.5 line's benchmark field."""
+    for r in runs:
+        if r.log is None:
+            continue
+        ev = r.log.first("submission_benchmark")
+        if ev is not None and isinstance(ev.value, str) and ev.value:
+            return ev.value
+        if r.log.benchmark:
+            return r.log.benchmark
+    return None
+
+
+def run_target(bench: dict[str, Any], division: str, log: TrainingLog | None) -> tuple[Any, str]:
+    """The target a run is held to, and a note when an alternative of the round's applies.
+
+    An alternative (target.alternatives) applies in its division when the log's `key` is at
+    least `at_least`: BERT closed at a global batch size of 8192 or more targets 0.706.
+    """
+    t = bench.get("target") or {}
+    for alt in t.get("alternatives") or []:
+        if alt.get("division") and alt["division"] != division:
+            continue
+        ev = log.first(str(alt.get("key"))) if log is not None else None
+        v = ev.value if ev is not None else None
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= alt.get("at_least", 0):
+            return alt["value"], f"{alt['key']} {v} is at least {alt['at_least']}, so the target is {alt['value']}"
+    return t.get("value"), ""
+
+
+def judge_run(run: RunFacts, ef: EntryFacts, ruleset: Ruleset) -> None:
+    """Set the run's target and convergence by the round's way of judging it."""
+    run.target, run.target_note = run_target(ef.bench, ef.division, run.log)
+    if run.log is None or run.target is None:
+        return
+    t = ef.bench.get("target") or {}
+    run.conv = convergence(run.log, run.target, ef.unit, float32=bool(training_data(ruleset, "compare_float32", False)),
+                           below=t.get("below"), rescale=bool(t.get("rescale_percent", True)),
+                           before_stop=bool(training_data(ruleset, "converge_before_run_stop", False)))
+    need = training_data(ruleset, "converged_status", None)
+    ok_status = need is None or run.status in need or (run.status is None and None in need)
+    run.converged = bool(run.conv.reached and ok_status)
+
+
 def build_facts(tree: TrainingTree, ruleset: Ruleset, known_max_bytes: int = DEFAULT_MAX_BYTES) -> TreeFacts:
     """Read every system description and log of the tree, then score each result."""
     facts = TreeFacts(tree, ruleset.round, str(training_data(ruleset, "nonconverged", "count")),
                       _allowed(ruleset))
     round_schema = str(training_data(ruleset, "system_schema", ""))
+    orgs: dict[str, str] = {}
     for sub in tree.submitters:
-        facts.submitters.append(read_submission_json(tree.root, sub, known_max_bytes))
+        sf = read_submission_json(tree.root, sub, known_max_bytes)
+        facts.submitters.append(sf)
+        if sf.org:
+            orgs[sub.rel] = sf.org
         for system in sub.result_systems:
             facts.systems[(sub.rel, system)] = read_system(tree.root, sub, system, round_schema, known_max_bytes)
     for entry in tree.entries:
-        bname = canonical_benchmark(ruleset, entry.benchmark_dir)
+        runs: list[RunFacts] = []
+        named = None
+        bname = canonical_benchmark(ruleset, entry.benchmark_dir) if not entry.loose else None
         bench = benchmarks(ruleset).get(bname or "", {})
         tf = bench.get("time_from", {})
         time_from = str(tf.get("value", "run_stop") if isinstance(tf, dict) else tf or "run_stop")
-        sysf = facts.systems[(entry.submitter_rel, entry.system)]
-        ef = EntryFacts(entry, bname, bench, sysf, "")
-        target = ef.target
         for rf in entry.runs:
-            ef.runs.append(read_run(tree.root, rf, time_from, target, ef.unit, known_max_bytes))
+            runs.append(read_run(tree.root, rf, time_from, known_max_bytes))
+        if entry.loose:
+            # logs directly in results/<system>/: the benchmark is the one they name
+            named = _named_benchmark(runs)
+            bname = canonical_benchmark(ruleset, named) if named else None
+            bench = benchmarks(ruleset).get(bname or "", {})
+            tf = bench.get("time_from", {})
+            loose_from = str(tf.get("value", "run_stop") if isinstance(tf, dict) else tf or "run_stop")
+            if loose_from != "run_stop":
+                for r in runs:
+                    if r.log is not None:
+                        r.time = run_time(r.log, loose_from)
+        sysf = facts.systems[(entry.submitter_rel, entry.system)]
+        ef = EntryFacts(entry, bname, bench, sysf, "", runs, named_benchmark=named,
+                        submitter=orgs.get(entry.submitter_rel, entry.submitter))
         division = sysf.summary.get("division") or _log_value(ef.runs, "submission_division") or "unknown"
         ef.division = str(division).lower()
         if not sysf.summary.get("status"):
             status = _log_value(ef.runs, "submission_status")
             if status:
                 sysf.summary["status"] = status
-        ef.scored = [r for r in ef.runs if r.minutes is not None]
-        ef.score = olympic_score([r.minutes or 0.0 for r in ef.scored], [r.converged for r in ef.scored],
-                                 facts.policy, facts.allowed_nonconverged)
+        for r in ef.runs:
+            judge_run(r, ef, ruleset)
+        score_entry(ef, ruleset, facts)
         facts.entries.append(ef)
     return facts
 
 
+def score_entry(ef: EntryFacts, ruleset: Ruleset, facts: TreeFacts) -> None:
+    """The olympic score of one result under the round's policy."""
+    ef.scored = [r for r in ef.runs if r.minutes is not None]
+    sel = ef.bench.get("score_runs") or {}
+    first = sel.get("first_converged") if isinstance(sel, dict) else None
+    ef.score = olympic_score([r.minutes or 0.0 for r in ef.scored], [r.converged for r in ef.scored],
+                             facts.policy, facts.allowed_nonconverged,
+                             start_order=[r.start_time if r.start_time is not None else math.inf for r in ef.scored],
+                             first_converged=int(first) if first else None)
+
+
 def read_submission_json(root: Path, sub: TrainingSubmitter, max_bytes: int) -> SubmitterFacts:
-    """The v0.5-style submission.json: a JSON object naming the org."""
+    """The v0.5-style submission.json: a JSON object naming the org (the submitter's name)."""
     out = SubmitterFacts(sub)
     if sub.submission_json is None:
         return out
@@ -344,8 +421,10 @@ def read_submission_json(root: Path, sub: TrainingSubmitter, max_bytes: int) -> 
         return out
     if not isinstance(data, dict):
         out.submission_problem = f"is a JSON {type(data).__name__}, not an object"
-    elif not data.get("org"):
+    elif not isinstance(data.get("org"), str) or not data["org"].strip():
         out.submission_problem = "has no 'org'"
+    else:
+        out.org = data["org"].strip()
     return out
 
 

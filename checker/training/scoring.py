@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +35,9 @@ class Convergence:
     reached: bool
     reached_line: int | None
     evals: int
+    after_stop: int = 0  # evaluations logged after run_stop (not counted when the round judges before it)
+    after_stop_line: int | None = None
+    after_stop_reached_line: int | None = None  # the first of those at or above the target
 
 
 def run_time(log: TrainingLog, time_from: str = "run_stop") -> RunTime:
@@ -77,8 +82,14 @@ def _find_numbers(v: Any, out: dict[str, float], prefix: str = "") -> None:
             _find_numbers(x, out, f"{prefix}{i}")
 
 
-def normalise_accuracy(value: Any, target: Any, unit: str) -> Any:
-    """A logged accuracy in the target's shape and unit: fraction or percent, dict, list or string."""
+def normalise_accuracy(value: Any, target: Any, unit: str, rescale: bool = True) -> Any:
+    """A logged accuracy in the target's shape and unit: fraction or percent, dict, list or string.
+
+    rescale=False keeps a value above 1 as logged (the round's checker compares it raw and
+    wants a fraction below 1.0), instead of reading it as a percentage.
+    """
+    if not rescale and unit == "fraction":
+        unit = "raw"
     if isinstance(value, str):
         parts = [p for p in value.replace("%", " % ").replace(",", " ").replace("/", " ").split()]
         nums: list[float] = []
@@ -123,13 +134,32 @@ def normalise_accuracy(value: Any, target: Any, unit: str) -> Any:
     return v
 
 
-def meets(acc: Any, target: Any) -> bool:
-    """Whether a normalised accuracy is at or above the target (every part of a dict target)."""
+def _f32(x: float) -> float:
+    """x rounded to the nearest float32, as a float (the v0.5 logs' accuracies are float32 values)."""
+    try:
+        return float(struct.unpack("f", struct.pack("f", x))[0])
+    except OverflowError:  # beyond float32's range
+        return math.copysign(math.inf, x)
+
+
+def _at_least(v: float, t: float, float32: bool, below: float | None) -> bool:
+    if below is not None and not v < below:
+        return False
+    return _f32(v) >= _f32(t) if float32 else v >= t
+
+
+def meets(acc: Any, target: Any, float32: bool = False, below: float | None = None) -> bool:
+    """Whether a normalised accuracy is at or above the target (every part of a dict target).
+
+    float32: compare both as float32 (a logged 21.799999237 is the float32 of 21.8);
+    below: the value must also be under this bound (the 0.7.0 checker wants a fraction < 1.0).
+    """
     if acc is None:
         return False
     if isinstance(target, dict):
-        return isinstance(acc, dict) and all(acc.get(k, float("-inf")) >= float(t) for k, t in target.items())
-    return bool(float(acc) >= float(target))
+        return isinstance(acc, dict) and all(
+            _at_least(float(acc.get(k, float("-inf"))), float(t), float32, below) for k, t in target.items())
+    return _at_least(float(acc), float(target), float32, below)
 
 
 def _ratio(acc: Any, target: Any) -> float:
@@ -138,21 +168,34 @@ def _ratio(acc: Any, target: Any) -> float:
     return float(acc) / float(target) if float(target) else float(acc)
 
 
-def convergence(log: TrainingLog, target: Any, unit: str) -> Convergence:
-    """Every eval_accuracy (or, for a log in no MLPerf format, its own accuracy lines) against the target."""
+def convergence(log: TrainingLog, target: Any, unit: str, *, float32: bool = False, below: float | None = None,
+                rescale: bool = True, before_stop: bool = False) -> Convergence:
+    """Every eval_accuracy (or, for a log in no MLPerf format, its own accuracy lines) against the target.
+
+    before_stop: only evaluations logged before the first run_stop count (the clock stopped
+    there); the ones after it are counted in `after_stop`.
+    """
     values: list[tuple[int, Any]] = []
     if log.format == FORMAT_FOREIGN and log.foreign is not None:
         for line, v, pct in log.foreign.accuracies:
-            values.append((line, normalise_accuracy(f"{v}%" if pct else v, target, unit)))
+            values.append((line, normalise_accuracy(f"{v}%" if pct else v, target, unit, rescale)))
     else:
         for e in log.all("eval_accuracy"):
-            values.append((e.line, normalise_accuracy(e.value, target, unit)))
+            values.append((e.line, normalise_accuracy(e.value, target, unit, rescale)))
     values = [(ln, v) for ln, v in values if v is not None]
+    after: list[tuple[int, Any]] = []
+    if before_stop:
+        stop = log.first("run_stop")
+        if stop is not None:
+            after = [(ln, v) for ln, v in values if ln > stop.line]
+            values = [(ln, v) for ln, v in values if ln < stop.line]
+    late = next((ln for ln, v in after if meets(v, target, float32, below)), None)
     if not values:
-        return Convergence(target, None, None, False, None, 0)
+        return Convergence(target, None, None, False, None, 0, len(after), after[0][0] if after else None, late)
     best = max((v for _, v in values), key=lambda a: _ratio(a, target))
-    reached_line = next((ln for ln, v in values if meets(v, target)), None)
-    return Convergence(target, best, values[-1][1], reached_line is not None, reached_line, len(values))
+    reached_line = next((ln for ln, v in values if meets(v, target, float32, below)), None)
+    return Convergence(target, best, values[-1][1], reached_line is not None, reached_line, len(values),
+                       len(after), after[0][0] if after else None, late)
 
 
 @dataclass(frozen=True)
@@ -166,17 +209,29 @@ class EntryScore:
     invalid: bool = False  # too many non-converged runs under the round's policy
 
 
-def olympic_score(minutes: list[float], converged: list[bool], policy: str, allowed_nonconverged: int) -> EntryScore:
+def olympic_score(minutes: list[float], converged: list[bool], policy: str, allowed_nonconverged: int,
+                  start_order: list[float] | None = None, first_converged: int | None = None) -> EntryScore:
     """Drop the fastest and the slowest run, mean of the rest; non-converged runs per the round's policy.
 
-    policy "count": a non-converged run's measured time stays in (v0.5, v0.6).
+    policy "count": a non-converged run's measured time stays in (v0.6).
     policy "drop-one": a non-converged run is the slowest and is dropped; more than
     `allowed_nonconverged` makes the result invalid (v0.7 and later).
+    policy "infinite": a non-converged run counts as infinite time, so one is the dropped
+    slowest and two leave no finite score (the v0.5 verifier). With `first_converged` N,
+    the runs are taken in `start_order` (run_start times) and only the first N that
+    converge are scored (v0.5 NCF: 50 of 100).
     """
     n = len(minutes)
-    if n < 3:
-        return EntryScore(None, (), (), why=f"{n} timed run(s); the olympic mean needs at least 3")
     idx = list(range(n))
+    if policy == "infinite" and first_converged is not None:
+        order = sorted(idx, key=lambda i: (start_order[i] if start_order else 0.0, i))
+        picked = [i for i in order if converged[i]][:first_converged]
+        if len(picked) < first_converged:
+            return EntryScore(None, (), (), why=f"{len(picked)} of {n} runs converged; the round scores the first "
+                                                 f"{first_converged} that converge", invalid=True)
+        idx = picked
+    if len(idx) < 3:
+        return EntryScore(None, (), (), why=f"{len(idx)} timed run(s); the olympic mean needs at least 3")
     if policy == "drop-one":
         bad = [i for i in idx if not converged[i]]
         if len(bad) > allowed_nonconverged:
@@ -189,9 +244,17 @@ def olympic_score(minutes: list[float], converged: list[bool], policy: str, allo
             dropped = (good[0], good[-1])
             used = tuple(good[1:-1])
     else:
-        order = sorted(idx, key=lambda i: minutes[i])
+        def key(i: int) -> float:
+            return minutes[i] if policy != "infinite" or converged[i] else math.inf
+        order = sorted(idx, key=lambda i: (key(i), i))
         dropped = (order[0], order[-1])
         used = tuple(order[1:-1])
+        if policy == "infinite":
+            inf = [i for i in used if not converged[i]]
+            if inf:
+                bad = [i for i in idx if not converged[i]]
+                return EntryScore(None, (), tuple(bad), why=f"{len(bad)} runs did not converge; the round counts each "
+                                                            "as infinite time", invalid=True)
     if not used:
         return EntryScore(None, used, dropped, why="no run left after dropping the fastest and the slowest")
     return EntryScore(sum(minutes[i] for i in used) / len(used), used, dropped)

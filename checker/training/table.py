@@ -72,26 +72,35 @@ def _cell(r: ResultRecord) -> Cell:
     score = r.extra.get("score") or {}
     minutes = score.get("minutes") if isinstance(score, dict) else None
     return Cell(minutes=float(minutes) if isinstance(minutes, (int, float)) else None, valid=r.valid,
-                nonconverged=int(r.extra.get("nonconverged") or 0), absent=int(r.extra.get("absent") or 0),
+                nonconverged=int(r.extra.get("nonconverged_counted", r.extra.get("nonconverged")) or 0), absent=int(r.extra.get("absent") or 0),
                 runs=len(r.extra.get("runs") or []), id=r.id)
 
 
 def build_rows(reports: list[Report]) -> tuple[list[Row], list[str]]:
     """Rows (one per submitter x system) and the benchmark columns present, in the published order."""
-    rows: dict[tuple[str, str], Row] = {}
+    rows: dict[tuple[str, str, str, str], Row] = {}
     benches: set[str] = set()
     for rep in reports:
         if rep.suite != "training":
             raise UsageError(f"the training table takes training reports, not {rep.suite} ({rep.root})")
         for r in rep.results:
             desc = r.extra.get("system_description") or {}
-            row = rows.get((r.submitter, r.system))
+            # a row is one submitter's hardware and software (v0.5 submissions split one system by benchmark)
+            system = str(r.extra.get("table_system") or r.system)
+            key = (r.submitter, system, str(desc.get("software") or ""), r.division)
+            row = rows.get(key)
+            if row is not None and r.benchmark in row.cells:
+                # two results of one benchmark on one system (v0.5 private and public MiniGo): own rows
+                where = str(r.extra.get("submission") or r.id)
+                system = f"{system} ({where.rsplit('/', 1)[-1]})"
+                key = (r.submitter, system, key[2], key[3])
+                row = rows.get(key)
             if row is None:
                 count = desc.get("processor_count")
-                row = Row(r.submitter, r.system, r.division, str(desc.get("status") or ""),
+                row = Row(r.submitter, system, r.division, str(desc.get("status") or ""),
                           str(desc.get("processor") or ""), int(count) if isinstance(count, int) else None,
                           str(desc.get("software") or ""))
-                rows[(r.submitter, r.system)] = row
+                rows[key] = row
             row.cells[r.benchmark] = _cell(r)
             benches.add(r.benchmark)
     order = [b for b in BENCHMARK_ORDER if b in benches] + sorted(benches - set(BENCHMARK_ORDER))
