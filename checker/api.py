@@ -68,6 +68,28 @@ def rule_catalogue(ruleset: Ruleset) -> tuple[RuleInfo, ...]:
                           applies=r.applies.to_dict()) for r in ruleset.rules)
 
 
+def rescore(root: Path, options: ValidateOptions) -> Report:
+    """Re-score an inference tree's accuracy logs without the rest of validate: discovery, the accuracy
+    folders, the evaluators, and the accuracy and rescore rules (options.select narrows them further)."""
+    from .suites.inference import suite as inference
+
+    ruleset = load_suite_ruleset(INFERENCE, INFERENCE.detect_round(root, options), options.rules_file)
+    facts = inference.build_accuracy(root, ruleset, options)
+    report = Report(tool=f"mlcheck {__version__}", suite=INFERENCE.name, round=ruleset.round, root=str(root),
+                    ruleset=ruleset.describe(), rules=rule_catalogue(ruleset))
+
+    def selected(rule_id: str) -> bool:
+        return rule_id.startswith(RESCORE_RULES) and options.selected(rule_id)
+
+    report.findings.extend(run_rules(INFERENCE.registry, ruleset, inference.result_scopes(facts, options), selected))
+    report.results.extend(INFERENCE.records(facts, ruleset))
+    report.finalize()
+    return report
+
+
+RESCORE_RULES = ("inf.rescore.", "inf.accuracy.", "inf.layout.known-absent", "inf.layout.accuracy-files")
+
+
 def validate(root: Path, options: ValidateOptions | None = None) -> Report:
     """Validate a submission tree and return the Report (never raises for problems in the tree)."""
     opts = options or ValidateOptions()

@@ -77,7 +77,7 @@ def _lines(path: Path, n: int, fmt: str) -> Path:
 
 def test_unknown_dataset_name_lists_the_known_ones(tree: Path, no_run: list[Path]) -> None:
     _refused(["validate", str(tree), "--dataset", f"imgnet={tree}"], "unknown --dataset name 'imgnet'",
-             "Did you mean 'imagenet'", "coco, imagenet, wmt16")
+             "Did you mean 'imagenet'", "coco, imagenet, wmt16")  # the v0.5 round's data sets
     assert not no_run
 
 

@@ -266,7 +266,8 @@ def test_both_suites_on_the_real_corpus(corpus_root: Path, tmp_path: Path) -> No
         for attrs in re.findall(r'<div class="plot"([^>]*)>', page):
             assert len(re.findall(r'data-division="(closed|open)"', attrs)) == 1
         invalid = page.count('<tr class="invalid"') + page.count('class="num invalid"')
-        assert invalid >= 2
+        # v0.5 inference: four results are invalid; v0.6 training: every published entry is valid
+        assert invalid >= 2 if name == "inference_v0.5" else invalid == 0
         if name == "inference_v0.5":
             assert page.count('<tr class="invalid"') == 4 and page.count('<tr class="total">') == 4
             assert len(re.findall(r'data-division="open"', page)) >= 3

@@ -126,7 +126,7 @@ def rescore_cmd(
                                                       "absent from this copy.")] = None,
 ) -> None:
     """Re-score accuracy logs with real evaluators and compare with accuracy.txt."""
-    from ..api import validate
+    from ..api import rescore
     from ..options import ValidateOptions
     from ..report.escape import visible
     from .common import load_known_absent, parse_datasets, progress_bar
@@ -161,7 +161,7 @@ def rescore_cmd(
         opts = dataclasses.replace(opts, only_results=frozenset(ids))
     elif original_log is not None:
         raise UsageError("--original-log needs a single result folder")
-    report = validate(root, opts)
+    report = rescore(root, opts)
     rows: list[dict[str, Any]] = []
     for r in report.results:
         acc = r.accuracy

@@ -65,18 +65,22 @@ def load_rulesets(suite: str | None = None, round: str | None = None,
     """The rulesets a run may use: the --rules file, the --round of the suite(s), or every shipped round."""
     suites = [suite] if suite else list(SUITES)
     out: list[Ruleset] = []
+    failed: RulesetError | None = None
     for s in suites:
         if rules_file is not None:
             try:
                 out.append(load_ruleset(s, round or "custom", rules_file))
-            except RulesetError:
+            except RulesetError as exc:
                 if suite:
                     raise  # the suite was named: its file must be for it
+                failed = failed or exc  # the first suite tried says why (inference, then training)
             continue
         rounds = _base_rounds(s)
         if round is not None:
             rounds = [r for r in rounds if r == round]
         out.extend(load_ruleset(s, r) for r in rounds)
+    if not out and rules_file is not None and failed is not None:
+        raise failed  # the file is for no suite: say why, as loading it for the run would
     if not out and round is not None:
         known = "; ".join(f"{s}: {', '.join(_base_rounds(s))}" for s in suites)
         raise UsageError(f"no rules for round '{round}'", f"Known rounds: {known}.")
@@ -211,6 +215,12 @@ def check_rule_options(root: Path, suite: str | None, round: str | None, rules_f
     if datasets and suite == "training":
         raise UsageError("--dataset is for re-scoring inference accuracy logs; a training run has none",
                          "Leave out --dataset (training scores come from the result logs).")
+    if round is None and rules_file is None and suite is not None:
+        from ..api import SUITES
+        from ..options import ValidateOptions
+
+        if suite in SUITES:  # the round the run will use, as it detects it
+            round = SUITES[suite].detect_round(root, ValidateOptions(suite=suite))
     rulesets = load_rulesets(suite, round, rules_file)
     ids = rule_ids(rulesets)
     where = ", ".join(sorted({f"{rs.suite} {rs.round}" for rs in rulesets}))

@@ -100,6 +100,7 @@ class TreeFacts:
     compliance: ComplianceTree | None = None  # set by the compliance stage
     # performance runs carrying each shipped round's seeds: ((round, seeds, runs), ...)
     seed_rounds: tuple[tuple[str, tuple[int, ...], int], ...] = ()
+    round_note: str | None = None  # set when the tree named no round and the newest was applied
 
 
 def _read_run(root: Path, run: RunDir, known_absent: frozenset[str], max_bytes: int,
@@ -234,8 +235,10 @@ def match_renamed(tree: InferenceTree, systems: dict[tuple[str, str], SystemFact
                 systems[(sub.rel, name)] = dataclasses.replace(systems[(sub.rel, name)], claimed_as=tuple(claims))
 
 
-def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions) -> TreeFacts:
-    """Read every file the inference rules look at, once."""
+def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions,
+                accuracy_only: bool = False) -> TreeFacts:
+    """Read every file the inference rules look at, once; with `accuracy_only` (re-scoring alone) only
+    each result's accuracy folder: no performance runs, systems, measurements or code."""
     root = tree.root
     known_absent, max_bytes = opts.known_absent, opts.max_bytes
     skipped: list[Skipped] = list(tree.skipped)
@@ -252,7 +255,8 @@ def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions)
     systems: dict[tuple[str, str], SystemFacts] = {}
     for sub in tree.submitters:
         for name, rel in sub.systems.items():
-            systems[(sub.rel, name)] = _read_system(root, name, rel, sub, max_bytes, schemas)
+            if not accuracy_only:
+                systems[(sub.rel, name)] = _read_system(root, name, rel, sub, max_bytes, schemas)
     match_renamed(tree, systems)
     renamed = {(sub_rel, folder): sf for (sub_rel, _), sf in systems.items() for folder, _ in sf.claimed_as}
     subs = {s.rel: s for s in tree.submitters}
@@ -265,7 +269,8 @@ def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions)
         bench = rnd.benchmarks.get(bench_name) if bench_name else None
         sysf = (systems.get((res.submitter_rel, res.system)) or renamed.get((res.submitter_rel, res.system))
                 or SystemFacts(res.system, None, sub, schemas=schemas))
-        runs = tuple(_read_run(root, r, known_absent, max_bytes, (SUMMARY, DETAIL)) for r in res.runs)
+        runs = () if accuracy_only else tuple(_read_run(root, r, known_absent, max_bytes, (SUMMARY, DETAIL))
+                                              for r in res.runs)
         acc: RunFacts | None = None
         acc_txt: AccuracyTxt | None = None
         if res.accuracy is not None:
@@ -286,6 +291,8 @@ def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions)
             [*bench.folders, *bench.aliases] if bench else [])
         sub_path = root / res.submitter_rel if res.submitter_rel else root
         # enter only folders a listing showed as real folders: a linked measurements/ or code/ is not followed
+        if accuracy_only:
+            sub = dataclasses.replace(sub, parts=frozenset())  # nothing outside the accuracy folder is read
         if "measurements" in sub.parts and res.submitter_rel not in listings:
             listings[res.submitter_rel] = list_dir(sub_path / "measurements").dirs
         other_meas = tuple(listings.get(res.submitter_rel, ())) if "measurements" in sub.parts else ()

@@ -10,14 +10,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...options import ValidateOptions
-from ...rescore import evaluators
-from ...rescore.jobs import Job, JobResult, map_jobs, workers_for
-from ...rescore.reader import LogScan
-from ...rescore.score import Score
 from .facts import ACCURACY_LOG, ResultFacts, TreeFacts
+
+if TYPE_CHECKING:  # numpy and the evaluators are imported when a log is scanned, not before
+    from ...rescore.jobs import Job, JobResult
+    from ...rescore.reader import LogScan
+    from ...rescore.score import Score
 
 ORIGINALS = "originals"  # --dataset originals=DIR: untruncated logs at the same relative paths
 
@@ -48,16 +49,23 @@ def known_datasets(facts: TreeFacts) -> list[str]:
 
 def load_ground_truth(results: tuple[ResultFacts, ...], datasets: dict[str, Path]) -> dict[str, Any]:
     """Load each needed data set once: dataset name -> what its evaluator needs."""
+    from ...rescore import evaluators
+
     out: dict[str, Any] = {}
     for r in results:
         b = r.bench
         if b is None or b.rescore is None or b.dataset in out or b.dataset not in datasets:
             continue
-        out[b.dataset] = evaluators.get(b.rescore.evaluator).load(Path(datasets[b.dataset]))
+        ev = evaluators.get(b.rescore.evaluator)
+        extra = {c: Path(datasets[c]) for c in ev.companions if c in datasets}
+        path = Path(datasets[b.dataset])
+        out[b.dataset] = ev.load(path, extra) if ev.companions else ev.load(path)
     return out
 
 
 def _job(key: str, log: Path, r: ResultFacts, ground_truth: dict[str, Any], want_hash: bool) -> Job:
+    from ...rescore.jobs import Job
+
     b = r.bench
     assert b is not None and b.rescore is not None
     if b.dataset not in ground_truth:
@@ -69,6 +77,8 @@ def _job(key: str, log: Path, r: ResultFacts, ground_truth: dict[str, Any], want
 def plan(root: Path, facts: TreeFacts, ground_truth: dict[str, Any],
          datasets: dict[str, Path]) -> tuple[list[Job], dict[str, str]]:
     """A job per result whose accuracy run holds an accuracy log (job key -> result id)."""
+    from ...rescore.jobs import Job
+
     jobs: list[Job] = []
     owner: dict[str, str] = {}
     originals = datasets.get(ORIGINALS)
@@ -93,6 +103,8 @@ def plan(root: Path, facts: TreeFacts, ground_truth: dict[str, Any],
 
 def attach_rescore(facts: TreeFacts, opts: ValidateOptions) -> TreeFacts:
     """Each result with an accuracy log gets its RescoreOutcome."""
+    from ...rescore.jobs import map_jobs, workers_for
+
     datasets = {k: Path(v) for k, v in opts.datasets.items()}
     ground_truth = load_ground_truth(facts.results, datasets)
     jobs, owner = plan(facts.tree.root, facts, ground_truth, datasets)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,6 +57,8 @@ def _evidence(root: Path, rounds: dict[str, InferenceRound], limit: int = 20) ->
     seen_logs = 0
     for sub_path, division, _ in locate_submitters(root):
         parts = set(list_dir(sub_path).dirs)
+        if "results" not in parts:
+            continue
         for r, m in rounds.items():
             if m.compliance.folder in parts:
                 found[r].append(f"a {m.compliance.folder}/ folder")
@@ -68,8 +71,12 @@ def _evidence(root: Path, rounds: dict[str, InferenceRound], limit: int = 20) ->
                 if seen_logs >= limit:
                     continue
                 for scen in list_dir(results / system / bench).dirs:
-                    summary = results / system / bench / scen / "performance" / "run_1" / SUMMARY
-                    tf = read_text(summary, 1 << 20)
+                    # descend through listed real folders only: a linked folder is never followed
+                    if "performance" not in list_dir(results / system / bench / scen).dirs:
+                        continue
+                    if "run_1" not in list_dir(results / system / bench / scen / "performance").dirs:
+                        continue
+                    tf = read_text(results / system / bench / scen / "performance" / "run_1" / SUMMARY, 1 << 20)
                     if tf.text is None:
                         continue
                     s = parse_summary(tf.text)
@@ -103,8 +110,25 @@ def detect_round(root: Path, opts: ValidateOptions) -> str:
     best = sorted(score.items(), key=lambda kv: -kv[1])
     if best and best[0][1] > 0 and (len(best) == 1 or best[0][1] > best[1][1]):
         return best[0][0]
+    if all(n == 0 for n in score.values()):
+        return newest(base)  # nothing to tell by: inf.round.undetermined says so in the report
     raise UsageError(f"cannot tell which {NAME} round {root} belongs to (its logs carry no round's seeds and its "
-                     "folders fit several rounds or none)", "Pass --round, e.g. --round v0.7.")
+                     "folders fit several rounds)", "Pass --round, e.g. --round v0.7.")
+
+
+def newest(rounds: dict[str, InferenceRound]) -> str:
+    return max(rounds, key=lambda r: tuple(int(x) for x in re.findall(r"\d+", r)))
+
+
+def round_note(root: Path, opts: ValidateOptions) -> str | None:
+    """Why the round was not told by the tree (None when it was, or --round or --rules chose it)."""
+    if opts.round or opts.rules_file is not None:
+        return None
+    base = _base_rounds()
+    if len(base) > 1 and all(not ev for ev in _evidence(root, base).values()):
+        return (f"the tree names no round (no logs with a round's seeds, no benchmark or compliance folder of "
+                f"one); the newest round, {newest(base)}, was applied")
+    return None
 
 
 def _seed_rounds(facts: TreeFacts) -> tuple[tuple[str, tuple[int, ...], int], ...]:
@@ -125,11 +149,30 @@ def build(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
     rnd: InferenceRound = ruleset.model
     tree = discover_inference(root, tuple(rnd.layout.divisions), tuple(rnd.layout.submitter_parts))
     facts = attach_compliance(build_facts(tree, rnd, opts), rnd, opts)
-    facts = dataclasses.replace(facts, seed_rounds=_seed_rounds(facts))
+    facts = dataclasses.replace(facts, seed_rounds=_seed_rounds(facts), round_note=round_note(root, opts))
     if opts.only_results is not None:
         keep = opts.only_results
         facts = dataclasses.replace(facts, results=tuple(r for r in facts.results if r.res.id in keep))
     return attach_rescore(facts, opts)
+
+
+def build_accuracy(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
+    """Re-scoring alone: discovery, each result's accuracy folder, and the rescore stage (no performance
+    runs, systems, measurements, code or compliance tests)."""
+    rnd: InferenceRound = ruleset.model
+    tree = discover_inference(root, tuple(rnd.layout.divisions), ("results",))
+    facts = build_facts(tree, rnd, opts, accuracy_only=True)
+    if opts.only_results is not None:
+        keep = opts.only_results
+        facts = dataclasses.replace(facts, results=tuple(r for r in facts.results if r.res.id in keep))
+    return attach_rescore(facts, opts)
+
+
+def result_scopes(facts: TreeFacts, opts: ValidateOptions) -> Iterator[Scope]:
+    """Each result alone (re-scoring runs the result rules only)."""
+    for r in facts.results:
+        yield Scope("result", r, result=r.res.id, division=r.division, benchmark=r.benchmark, scenario=r.scenario,
+                    system_type=r.suite)
 
 
 def scopes(facts: TreeFacts, opts: ValidateOptions) -> Iterator[Scope]:
@@ -144,8 +187,7 @@ def scopes(facts: TreeFacts, opts: ValidateOptions) -> Iterator[Scope]:
     for key, sysf in sorted(facts.systems.items()):
         if not narrowed or key in used_systems:
             yield Scope("system", sysf, division=sysf.submitter.division)
-    for r in facts.results:
-        yield Scope("result", r, result=r.res.id, division=r.division, benchmark=r.benchmark, scenario=r.scenario)
+    yield from result_scopes(facts, opts)
 
 
 def records(facts: TreeFacts, ruleset: Ruleset) -> list[ResultRecord]:

@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...rescore.reader import iter_entries
-
 CHUNK = 1 << 22  # 4 MiB per read when scanning an accuracy log
 _KV = re.compile(r"^\s*([A-Za-z0-9_ -]+?)\s*=\s*(\S+)\s*$")
 _VERDICT = re.compile(r"^\s*TEST (PASS|FAIL)\b:?\s*(.*)$")
@@ -75,6 +73,8 @@ def parse_verify(text: str) -> VerifyOutput:
 
 def iter_accuracy_entries(path: Path) -> Iterator[tuple[int, bytes]]:
     """(qsl_idx, payload) for each well-formed entry of an accuracy log with valid hex, in file order."""
+    from ...rescore.reader import iter_entries  # numpy: imported when a log is compared
+
     for block in iter_entries(path, CHUNK):
         if block.bad.any():
             yield from (e for e, bad in zip(block.items(), block.bad.tolist()) if not bad)

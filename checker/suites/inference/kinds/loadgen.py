@@ -161,6 +161,13 @@ def round_seeds(t: TreeFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[
             yield Hit({"count": n, "other": name, "applied": rs.round}, "")
 
 
+@kind("round_undetermined", "tree")
+def round_undetermined(t: TreeFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
+    """The tree named no round (no seeds, benchmark or compliance folder of one): the newest was applied."""
+    if t.round_note is not None:
+        yield Hit({"why": t.round_note}, "")
+
+
 @kind("log_builds", "result")
 def log_builds(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
     """The runs of one result were made with one LoadGen build (the version and commit the detail logs state)."""
@@ -371,5 +378,5 @@ def log_malformed(r: ResultFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Itera
 
 
 KINDS = (log_readable, log_scenario, log_mode, log_result_valid, log_verdict, log_conflicts, log_error_count,
-         log_timestamps, log_seeds, round_seeds, log_builds, log_summary_complete, log_performance_sample_count, log_minimum, log_latency, log_target_latency,
+         log_timestamps, log_seeds, round_seeds, round_undetermined, log_builds, log_summary_complete, log_performance_sample_count, log_minimum, log_latency, log_target_latency,
          log_errors, log_malformed)
