@@ -86,7 +86,6 @@ def test_wheel_ships_the_v07_sample_and_its_ground_truth(installed: Installed) -
     assert (installed.rules / "inference" / "v0.7-sample.yaml").is_file()
 
 
-@pytest.mark.xfail(strict=False, reason="v0.7 rules land with issue 14")
 def test_wheel_validates_the_v07_sample(installed: Installed) -> None:
     sample = installed.reference_logs / "inference_v0.7"
     p = installed.mlcheck("validate", str(sample), "--round", "v0.7-sample", "--format", "json")

@@ -91,6 +91,8 @@ def why_not_rescored(r: ResultRecord, findings: list[Finding]) -> str:
     for f in findings:
         if f.rule == "inf.accuracy.rescore-skipped":
             return f.message.removeprefix("re-scoring skipped: ")
+        if f.rule == "inf.rescore.truncated":
+            return "the accuracy log is truncated (re-scoring needs the original: --dataset originals=DIR)"
     for f in findings:
         if f.rule == "inf.layout.accuracy-files" and "mlperf_log_accuracy.json" in f.message:
             return "no accuracy log (mlperf_log_accuracy.json) in accuracy/"
