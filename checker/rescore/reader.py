@@ -184,6 +184,11 @@ class _Range:
                     break
                 if self.digest is not None:
                     self.digest.update(mv[fill:fill + got])
+                nul = buf.find(b"\x00", fill, fill + got)
+                if nul >= 0:  # never in JSON text: a sparse or binary file is not read on
+                    self.stopped = True
+                    self.problems.add(f"a NUL byte at byte {pos + nul}: not a JSON accuracy log")
+                    return
                 fill += got
                 left -= got
             cut = buf.rfind(b"}", 0, fill)

@@ -19,7 +19,6 @@ from .discover import discover_inference, locate_submitters
 from .facts import SUMMARY, TreeFacts, build_facts
 from .kinds import REGISTRY
 from .kinds.loadgen import setting
-from .loadgen import parse_summary
 from .records import result_record
 from .rescore import attach_rescore
 from .ruledata import InferenceRound
@@ -43,6 +42,10 @@ def _base_rounds() -> dict[str, InferenceRound]:
         if "-" not in name:
             out[name] = load_ruleset(NAME, name, REGISTRY, InferenceRound).model
     return out
+
+
+# the three seeds lines of a summary's Test Parameters Used section (enough to tell a round)
+_SEED_LINE = re.compile(r"^(?:qsl|sample_index|schedule)_rng_seed\s*:\s*(\d+)\s*$", re.MULTILINE)
 
 
 def _seeds(rnd: InferenceRound) -> tuple[int, ...]:
@@ -79,9 +82,7 @@ def _evidence(root: Path, rounds: dict[str, InferenceRound], limit: int = 20) ->
                     tf = read_text(results / system / bench / scen / "performance" / "run_1" / SUMMARY, 1 << 20)
                     if tf.text is None:
                         continue
-                    s = parse_summary(tf.text)
-                    seeds = tuple(sorted(int(v) for v in (s.param(k) for k in ("qsl_rng_seed", "sample_index_rng_seed",
-                                                                               "schedule_rng_seed")) if v is not None))
+                    seeds = tuple(sorted(int(v) for v in _SEED_LINE.findall(tf.text)))
                     if seeds in by_seeds:
                         found[by_seeds[seeds]].append("its seeds in the logs")
                     seen_logs += 1
@@ -120,20 +121,22 @@ def newest(rounds: dict[str, InferenceRound]) -> str:
     return max(rounds, key=lambda r: tuple(int(x) for x in re.findall(r"\d+", r)))
 
 
-def round_note(root: Path, opts: ValidateOptions) -> str | None:
-    """Why the round was not told by the tree (None when it was, or --round or --rules chose it)."""
-    if opts.round or opts.rules_file is not None:
+def round_note(facts: TreeFacts, base: dict[str, InferenceRound], opts: ValidateOptions) -> str | None:
+    """Why the round was not told by the tree (None when it was, or --round or --rules chose it): its
+    logs carry no shipped round's seeds, and no folder is a benchmark or compliance folder of one."""
+    if opts.round or opts.rules_file is not None or len(base) < 2 or facts.seed_rounds:
         return None
-    base = _base_rounds()
-    if len(base) > 1 and all(not ev for ev in _evidence(root, base).values()):
-        return (f"the tree names no round (no logs with a round's seeds, no benchmark or compliance folder of "
-                f"one); the newest round, {newest(base)}, was applied")
-    return None
+    if any(r.benchmark is not None for r in facts.results):
+        return None
+    if any(m.compliance.folder in s.parts for m in base.values() for s in facts.tree.submitters):
+        return None
+    return (f"the tree names no round (no logs with a round's seeds, no benchmark or compliance folder of one); "
+            f"the newest round, {newest(base)}, was applied")
 
 
-def _seed_rounds(facts: TreeFacts) -> tuple[tuple[str, tuple[int, ...], int], ...]:
+def _seed_rounds(facts: TreeFacts, base: dict[str, InferenceRound]) -> tuple[tuple[str, tuple[int, ...], int], ...]:
     """How many performance runs carry each shipped round's seeds (a tree of another round shows here)."""
-    rounds = {_seeds(m): r for r, m in _base_rounds().items()}
+    rounds = {_seeds(m): r for r, m in base.items()}
     counts: dict[tuple[int, ...], int] = {}
     for r in facts.results:
         for run in r.runs:
@@ -149,7 +152,9 @@ def build(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
     rnd: InferenceRound = ruleset.model
     tree = discover_inference(root, tuple(rnd.layout.divisions), tuple(rnd.layout.submitter_parts))
     facts = attach_compliance(build_facts(tree, rnd, opts), rnd, opts)
-    facts = dataclasses.replace(facts, seed_rounds=_seed_rounds(facts), round_note=round_note(root, opts))
+    base = _base_rounds()
+    facts = dataclasses.replace(facts, seed_rounds=_seed_rounds(facts, base))
+    facts = dataclasses.replace(facts, round_note=round_note(facts, base, opts))
     if opts.only_results is not None:
         keep = opts.only_results
         facts = dataclasses.replace(facts, results=tuple(r for r in facts.results if r.res.id in keep))
