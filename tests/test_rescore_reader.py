@@ -306,15 +306,25 @@ def test_an_entry_longer_than_a_block_grows_the_block(tmp_path: Path) -> None:
 
 
 def test_no_entry_end_for_too_long_stops_the_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A file of NULs (a 10 GB sparse file has no '}') is not read to its end."""
+    """A file whose text never ends an entry is not read to its end."""
     monkeypatch.setattr(reader, "MAX_ENTRY_BYTES", 1 << 16)
+    path = tmp_path / "junk.json"
+    head = b'[\n{ "seq_id" : 0, "qsl_idx" : 0, "data" : "00" },\n'
+    path.write_bytes(head + b"x" * (1 << 20))
+    for workers in (1, 2):
+        scan, _ = scan_log(path, 1, want_hash=True, block_bytes=4096, workers=workers)
+        assert scan.entries == 1 and scan.sha256 is None
+        assert scan.problems == [f"no entry ends in the 65536 bytes from byte {head.index(b'}') + 1}: not an accuracy log"]
+
+
+def test_a_nul_byte_stops_the_scan_at_once(tmp_path: Path) -> None:
+    """A file of NULs (a 10 GB sparse file) is not read on: NUL is never in JSON text."""
     path = tmp_path / "nul.json"
     head = b'[\n{ "seq_id" : 0, "qsl_idx" : 0, "data" : "00" },\n'
     path.write_bytes(head + bytes(1 << 20))
     for workers in (1, 2):
         scan, _ = scan_log(path, 1, want_hash=True, block_bytes=4096, workers=workers)
-        assert scan.entries == 1 and scan.sha256 is None
-        assert scan.problems == [f"no entry ends in the 65536 bytes from byte {head.index(b'}') + 1}: not an accuracy log"]
+        assert scan.sha256 is None and scan.problems == [f"a NUL byte at byte {len(head)}: not a JSON accuracy log"]
 
 
 # ---------------------------------------------------------------- truncation and the hash
