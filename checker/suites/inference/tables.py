@@ -74,8 +74,10 @@ def build_tables(reports: list[Report]) -> InferenceTables:
             unit = r.metric.unit if r.metric else ""
             accuracy = r.accuracy.rescored if r.accuracy and r.accuracy.rescored is not None else (
                 r.accuracy.reported if r.accuracy else None)
+            # which of several runs the value is (v0.7 Server: the last VALID one, as the round's table)
+            run = f" ({r.extra['metric_run']})" if r.extra.get("metric_run") and r.extra["metric_run"] != "run_1" else ""
             rows.append([r.division, r.submitter, r.system, accel, "/".join(fws) or framework[:40], names.get(r.benchmark, r.benchmark),
-                         r.scenario, f"{_fmt_num(metric)} {unit}".strip(), _fmt_num(accuracy),
+                         r.scenario, f"{_fmt_num(metric)} {unit}{run}".strip(), _fmt_num(accuracy),
                          "yes" if r.valid else "no"])
             out.raw_results.append({"division": r.division, "submitter": r.submitter, "system": r.system,
                                     "accelerator": accel, "framework": framework, "benchmark": r.benchmark,
