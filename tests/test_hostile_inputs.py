@@ -47,13 +47,22 @@ def _write(path: Path, content: Content) -> Path:
     return path
 
 
+# Deep flow nesting: libyaml builds without a depth limit parse it and the shape check refuses it;
+# builds with one, or the pure-Python loader, refuse it while parsing. Each is a clear exit 2.
+DEEP_FLOW = ("is not valid YAML", "nested deeper than 32 levels", "nested too deeply to read")
+
+
+def _says(err: str, message: str | tuple[str, ...]) -> bool:
+    return any(m in err for m in ((message,) if isinstance(message, str) else message))
+
+
 # ---------------------------------------------------------------- waivers
 
 WAIVER = "{rule: inf.layout.code, path: 'closed/*', justification: agreed}"
 WAIVER_CASES = [
     pytest.param(b"- {rule: inf.layout.code, path: '*', justification: \xff\xfe}\n", "is not UTF-8 text (byte 52: 0xff)",
                  id="not-utf8"),
-    pytest.param("- " + "[" * 5000 + "]" * 5000 + "\n", "is not valid YAML", id="deep-flow"),
+    pytest.param("- " + "[" * 5000 + "]" * 5000 + "\n", DEEP_FLOW, id="deep-flow"),
     pytest.param(_deep_block(60), "nested deeper than 32 levels", id="deep-block"),
     pytest.param("# padding\n" * 120_000, "larger than 1,048,576 bytes", id="oversized"),
     pytest.param(BILLION_LAUGHS + "waivers: *i\n", "more than 200,000 values", id="billion-laughs"),
@@ -75,11 +84,11 @@ WAIVER_CASES = [
 
 
 @pytest.mark.parametrize("content, message", WAIVER_CASES)
-def test_hostile_waivers_file_is_exit_2(tree: Path, tmp_path: Path, content: Content, message: str) -> None:
+def test_hostile_waivers_file_is_exit_2(tree: Path, tmp_path: Path, content: Content, message: str | tuple[str, ...]) -> None:
     path = _write(tmp_path / "waivers.yaml", content)
     code, err = _run(tmp_path, "validate", str(tree), "--select", "inf.layout", "--waivers", str(path))
     assert code == 2, err
-    assert message in err and "waivers.yaml" in err, err
+    assert _says(err, message) and "waivers.yaml" in err, err
     assert not any(line.startswith("::") for line in err.splitlines())
 
 
@@ -106,7 +115,7 @@ CONFIG_CASES = [
     pytest.param("datasets: {}\nthreads: 4\n", "unknown keys: threads", id="unknown-key"),
     pytest.param("- imagenet\n", "must be a mapping with a 'datasets' mapping, got a list", id="top-list"),
     pytest.param(b"datasets: {imagenet: \xff}\n", "is not UTF-8 text", id="not-utf8"),
-    pytest.param("datasets: " + "{a: " * 3000 + "x" + "}" * 3000 + "\n", "is not valid YAML", id="deep-flow"),
+    pytest.param("datasets: " + "{a: " * 3000 + "x" + "}" * 3000 + "\n", DEEP_FLOW, id="deep-flow"),
     pytest.param("datasets:\n" + "".join("  " * (i + 1) + "k:\n" for i in range(50)) + "  " * 51 + "x\n",
                  "nested deeper than 32 levels", id="deep-block"),
     pytest.param(BILLION_LAUGHS + "datasets: {imagenet: *i}\n", "more than 200,000 values", id="billion-laughs"),
@@ -115,11 +124,11 @@ CONFIG_CASES = [
 
 
 @pytest.mark.parametrize("content, message", CONFIG_CASES)
-def test_hostile_rescore_config_is_exit_2(tree: Path, tmp_path: Path, content: Content, message: str) -> None:
+def test_hostile_rescore_config_is_exit_2(tree: Path, tmp_path: Path, content: Content, message: str | tuple[str, ...]) -> None:
     path = _write(tmp_path / "rescore.yaml", content)
     code, err = _run(tmp_path, "rescore", str(tree), "--config", str(path))
     assert code == 2, err
-    assert message in err and "rescore.yaml" in err, err
+    assert _says(err, message) and "rescore.yaml" in err, err
 
 
 # ---------------------------------------------------------------- rules files
@@ -149,7 +158,7 @@ RULES_CASES = [
                  "rules file custom.yaml is not UTF-8 (byte 65)", id="not-utf8"),
     pytest.param("schema: mlcheck-rules/1\n" + "#" * (5 << 20) + "\n", "custom.yaml is over 1048576 bytes",
                  id="oversized"),
-    pytest.param("schema: mlcheck-rules/1\nconstants: " + "[" * 5000 + "]" * 5000 + "\n", "is not valid YAML",
+    pytest.param("schema: mlcheck-rules/1\nconstants: " + "[" * 5000 + "]" * 5000 + "\n", DEEP_FLOW,
                  id="deep-flow"),
     pytest.param("schema: mlcheck-rules/1\nconstants:\n" + "".join("  " * (i + 1) + "k:\n" for i in range(50))
                  + "  " * 51 + "x\n", "nested deeper than 32 levels", id="deep-block"),
@@ -159,13 +168,13 @@ RULES_CASES = [
 
 
 @pytest.mark.parametrize("content, message", RULES_CASES)
-def test_hostile_rules_file_is_exit_2(tree: Path, tmp_path: Path, content: Content, message: str) -> None:
+def test_hostile_rules_file_is_exit_2(tree: Path, tmp_path: Path, content: Content, message: str | tuple[str, ...]) -> None:
     folder = tmp_path / "rules"
     folder.mkdir()
     path = _write(folder / "custom.yaml", content)
     code, err = _run(tmp_path, "validate", str(tree), "--select", "inf.layout", "--rules", str(path))
     assert code == 2, err
-    assert message in err, err
+    assert _says(err, message), err
 
 
 def test_rules_file_extending_a_round_beside_it_still_works(tree: Path, tmp_path: Path) -> None:

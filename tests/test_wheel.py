@@ -9,6 +9,7 @@ The installed mlcheck validates both embedded samples from the installed data.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -20,7 +21,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.slow
+# one worker builds the wheel once for the module (the suite runs with --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
+# what the build reads; the build runs on a copy, so it never races another build in the source tree
+SKIP = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".venv",
+                              ".hypothesis", "tests", "bench")
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,9 @@ class Installed:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     tmp_path = tmp_path_factory.mktemp("wheel")
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation",
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=SKIP, symlinks=True)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
                     "-w", str(dist), "-q"], check=True, timeout=300, cwd=tmp_path)
     wheel = next(dist.glob("mlcheck-*.whl"))
     env_dir = tmp_path / "venv"

@@ -45,7 +45,8 @@ def _base_rounds() -> dict[str, InferenceRound]:
 
 
 # the three seeds lines of a summary's Test Parameters Used section (enough to tell a round)
-_SEED_LINE = re.compile(r"^(?:qsl|sample_index|schedule)_rng_seed\s*:\s*(\d+)\s*$", re.MULTILINE)
+# a seed is a 64-bit number: a longer digit run is not a seed (and int() of 5,000 digits raises)
+_SEED_LINE = re.compile(r"^(?:qsl|sample_index|schedule)_rng_seed\s*:\s*(\d{1,20})\s*$", re.MULTILINE)
 
 
 def _seeds(rnd: InferenceRound) -> tuple[int, ...]:
