@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.parse.training_log import (
+from checker.suites.training.log import (
     DUPLICATE,
     INTERLEAVED,
     PREFIX,
@@ -19,7 +19,7 @@ from checker.parse.training_log import (
     parse_training_log_bytes,
     read_log,
 )
-from checker.training.scoring import convergence, normalise_accuracy, olympic_score, run_time
+from checker.suites.training.scoring import convergence, normalise_accuracy, olympic_score, run_time
 
 GOOD = ':::MLL 100.000 run_start: {"value": null, "metadata": {"file": "t.py", "lineno": 1}}'
 
@@ -225,7 +225,7 @@ def test_v06_fast_path_agrees_with_text_parser(lines: list[str], eol: str, final
 @given(st.lists(st.sampled_from([":::MLL ", ":::MLLOG", ":::MLPv0.5.0", ":::ML", "x", "\n", " ", ":::MLL", "LOG"]),
                 max_size=8))
 def test_detect_format_bytes_agrees_with_text(parts: list[str]) -> None:
-    from checker.parse.training_log import detect_format_bytes
+    from checker.suites.training.log import detect_format_bytes
 
     text = "".join(parts)
     assert detect_format_bytes(text.encode()) == detect_format(text)
@@ -265,7 +265,7 @@ _JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(al
 def test_mllog_fast_decoder_reads_like_the_json_module(records: list[dict[str, object]]) -> None:
     import json
 
-    import checker.parse.training_log as tl
+    import checker.suites.training.log as tl
 
     text = "".join(":::MLLOG " + json.dumps(r) + "\n" for r in records) + ":::MLLOG {\"key\": \"x\", \"time_ms\": 1e999}\n"
     fast = tl.parse_training_log(text)

@@ -1,30 +1,31 @@
-"""The training suite: discover -> parse -> engine -> Report, registered as SUITES["training"]."""
+"""The training suite: discover -> facts (logs, system descriptions, scores), then the rules over its scopes."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import stat
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from .. import __version__
-from ..engine.core import run_scope
-from ..engine.ruleset import Ruleset, available_rounds, load_ruleset
-from ..errors import UsageError
-from ..findings import Accuracy, Finding, Metric, Report, ResultRecord
-from ..fs import list_dir
-from ..parse.training_log import FORMAT_V05, FORMAT_V06, FORMAT_V07, detect_format_bytes
+from ...engine.rules import Ruleset, available_rounds, load_ruleset
+from ...engine.run import Scope
+from ...errors import UsageError
+from ...findings import ResultRecord
+from ...fs import list_dir
+from ...options import ValidateOptions
+from ...resources import SchemaCache
+from ..base import RoundChoice, Suite
 from .discover import discover_training, looks_like_training
-from .facts import EntryFacts, TreeFacts, build_facts
+from .facts import ReadContext, TreeFacts, build_facts
 from .kinds import REGISTRY
+from .log import FORMAT_V05, FORMAT_V06, FORMAT_V07, RecordCache, detect_format_bytes
+from .records import result_record
+from .ruledata import TrainingRound
 
-if TYPE_CHECKING:
-    from ..options import ValidateOptions
-
-ROUND_OF_FORMAT = {FORMAT_V05: "v0.5", FORMAT_V06: "v0.6", FORMAT_V07: "v0.7"}
+NAME = "training"
 FORMAT_TOKENS = {FORMAT_V05: ":::MLPv0.5.0", FORMAT_V06: ":::MLL", FORMAT_V07: ":::MLLOG"}
 # Folder names that name a round: v0.5.0 (the v0.5 round root as published), training_v0.7,
 # training_results_v0.6, v0.7. Nothing looser: a path of the user's own must not pick a round.
@@ -32,12 +33,9 @@ _ROUND_DIR = re.compile(r"^(?:training_)?(?:results_)?v(\d+)\.(\d+)(?:\.\d+)?$",
 _HEAD_BYTES = 256 * 1024  # enough to reach a log's first MLPerf token
 
 
-@dataclass(frozen=True)
-class RoundChoice:
-    """The round a tree is judged by, and how that was decided."""
-
-    round: str
-    how: str
+def detect(root: Path) -> bool:
+    """A training tree holds result logs: results/<system>/[<benchmark>/]result_*.txt, at the root or below."""
+    return looks_like_training(root)
 
 
 def named_round(root: Path) -> tuple[str, str] | None:
@@ -89,10 +87,20 @@ def log_formats(root: Path, known_absent: frozenset[str] = frozenset()) -> Count
             if data is None:
                 continue
             fmt = detect_format_bytes(data.replace(b"\x00", b""))
-            if fmt in ROUND_OF_FORMAT:
+            if fmt in FORMAT_TOKENS:
                 found[fmt] += 1
                 break
     return found
+
+
+def _base_rounds() -> dict[str, str]:
+    """Every shipped base round (no -variant), oldest first, with the log format its rules name."""
+    out: dict[str, str] = {}
+    for name in sorted((r for r in available_rounds(NAME) if "-" not in r),
+                       key=lambda r: tuple(int(x) for x in re.findall(r"\d+", r))):
+        rnd: TrainingRound = load_ruleset(NAME, name, REGISTRY, TrainingRound).model
+        out[name] = rnd.training.log_format.value
+    return out
 
 
 def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset()) -> RoundChoice:
@@ -100,23 +108,24 @@ def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset()
 
     A folder name (v0.5.0, training_v0.7, …) decides when the logs agree with it; logs in two
     MLPerf formats, a name the logs contradict, or a round without rules are usage errors
-    that ask for --round.
+    that ask for --round. Without a name, the format decides: the shipped round whose rules
+    name it (the latest such round; later rounds than the shipped ones may write it too).
     """
-    known = available_rounds("training")
+    rounds = _base_rounds()
     named = named_round(root)
     formats = log_formats(root, known_absent)
-    by_logs = {ROUND_OF_FORMAT[f] for f in formats}
     seen = ", ".join(f"{n} with {FORMAT_TOKENS[f]} lines" for f, n in formats.most_common())
     if named is not None:
         rnd, folder = named
-        if rnd not in known:
+        if rnd not in available_rounds(NAME):
             raise UsageError(f"{root} is named for training round {rnd} ('{folder}'), which mlcheck has no rules for",
-                             f"Known rounds: {', '.join(known)}. Pass --round to judge it by one of them.")
-        later = rnd >= "v0.7" and by_logs == {"v0.7"}  # :::MLLOG is also the format of later rounds
-        if by_logs and by_logs != {rnd} and not later:
+                             f"Known rounds: {', '.join(available_rounds(NAME))}. Pass --round to judge it by one of "
+                             "them.")
+        if formats and set(formats) != {rounds.get(rnd)}:
             raise UsageError(f"{root} is named for training round {rnd} ('{folder}') but its logs are in another "
                              f"round's format ({seen})", "Pass --round to choose the rules.")
         return RoundChoice(rnd, f"folder name '{folder}'" + (f"; logs agree ({seen})" if seen else ""))
+    by_logs = {[r for r, f in rounds.items() if f == fmt][-1] for fmt in formats if fmt in rounds.values()}
     if not by_logs:
         raise UsageError(f"cannot tell which training round {root} belongs to: no log is in an MLPerf format",
                          "Pass --round, e.g. --round v0.6.")
@@ -125,133 +134,58 @@ def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset()
                          "Pass --round to choose the rules; the logs in other formats are then reported.")
     (rnd,) = by_logs
     how = f"log format ({seen})"
-    if rnd == "v0.7":
+    if rnd == list(rounds)[-1]:
         how += "; later rounds write this format too, pass --round to choose another"
     return RoundChoice(rnd, how)
 
 
-def detect_training_round(root: Path, known_absent: frozenset[str] = frozenset()) -> str | None:
-    """The round of a training tree, or None when it cannot be told (see choose_training_round)."""
-    try:
-        return choose_training_round(root, known_absent).round
-    except UsageError:
-        return None
-
-
-def validate_training(root: Path, opts: ValidateOptions) -> Report:
-    """Validate a training tree (one submitter folder or several) and return the Report."""
-    root = Path(root)
-    how = "--round"
+def detect_round(root: Path, opts: ValidateOptions) -> RoundChoice:
+    """The round of a training tree: --round (or --rules) when given, else choose_training_round."""
     if opts.rules_file is not None:
-        round_name = opts.round or "custom"
-        how = "--rules"
-    elif opts.round:
-        if opts.round not in available_rounds("training"):
+        return RoundChoice(opts.round or "custom", "--rules")
+    if opts.round:
+        if opts.round not in available_rounds(NAME):
             raise UsageError(f"no training rules for round '{opts.round}'",
-                             "Known rounds: " + ", ".join(available_rounds("training")) + ".")
-        round_name = opts.round
-    else:
-        choice = choose_training_round(root, opts.known_absent)
-        round_name, how = choice.round, choice.how
-    ruleset = load_ruleset("training", round_name, opts.rules_file, REGISTRY.names())
+                             "Known rounds: " + ", ".join(available_rounds(NAME)) + ".")
+        return RoundChoice(opts.round, "--round")
+    return choose_training_round(root, opts.known_absent)
+
+
+def build(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
+    """Discover the tree, read every log and system description, score each result.
+
+    The run's caches (the shipped schemas, the v0.6 records already interpreted) live as long
+    as this call.
+    """
+    rnd: TrainingRound = ruleset.model
     tree = discover_training(root, opts.known_absent)
-    facts = build_facts(tree, ruleset, opts.max_bytes)
+    ctx = ReadContext(tree.root, opts.max_bytes, SchemaCache(), RecordCache())
+    facts = build_facts(tree, ruleset.round, rnd.training, ctx)
     if opts.only_results is not None:
         keep = opts.only_results
-        facts.entries = [e for e in facts.entries if e.entry.id in keep]
-    report = Report(tool=f"mlcheck {__version__}", suite="training", round=ruleset.round, root=str(root),
-                    ruleset={**ruleset.describe(), "chosen_by": how})
-    report.findings.extend(run_training_rules(facts, ruleset, opts))
-    for e in facts.entries:
-        report.results.append(result_record(e))
-    report.finalize()
-    _mark_invalid_scores(report, facts)
-    return report
+        facts = dataclasses.replace(facts, entries=[e for e in facts.entries if e.entry.id in keep])
+    return facts
 
 
-def run_training_rules(facts: TreeFacts, ruleset: Ruleset, opts: ValidateOptions) -> list[Finding]:
-    """Every rule over its scope: the tree, each submitter, each system, each result."""
-    sel = opts.selected
-    out: list[Finding] = []
-    out.extend(run_scope(REGISTRY, ruleset, "tree", facts, selected=sel))
+def scopes(facts: TreeFacts, opts: ValidateOptions) -> Iterator[Scope]:
+    """The tree, each submitter, each system that holds a result, each result."""
+    yield Scope("tree", facts)
     for sub in facts.submitters:
-        out.extend(run_scope(REGISTRY, ruleset, "submitter", sub, selected=sel))
+        yield Scope("submitter", sub)
     used = {(e.entry.submitter_rel, e.entry.system) for e in facts.entries}
     for key, sysf in sorted(facts.systems.items()):
         if key not in used:
             continue
         division = sysf.summary.get("division")
-        out.extend(run_scope(REGISTRY, ruleset, "system", sysf,
-                             division=division.lower() if isinstance(division, str) else None, selected=sel))
+        yield Scope("system", sysf, division=division.lower() if isinstance(division, str) else None)
     for e in facts.entries:
-        out.extend(run_scope(REGISTRY, ruleset, "result", e, result_id=e.entry.id, division=e.division,
-                             benchmark=e.benchmark, selected=sel))
-    return out
+        yield Scope("result", e, result=e.entry.id, division=e.division, benchmark=e.benchmark)
 
 
-def _acc_json(a: Any) -> Any:
-    if isinstance(a, dict):
-        return {k: round(float(v), 6) for k, v in a.items()}
-    return None if a is None else round(float(a), 6)
+def records(facts: TreeFacts, ruleset: Ruleset) -> list[ResultRecord]:
+    return [result_record(e) for e in facts.entries]
 
 
-def result_record(e: EntryFacts) -> ResultRecord:
-    """The JSON-facing record of one system x benchmark result."""
-    score = e.score.minutes if e.score is not None else None
-    target = e.target
-    runs: list[dict[str, Any]] = []
-    for r in e.runs:
-        runs.append({
-            "file": r.file.name,
-            "minutes": None if r.minutes is None else round(r.minutes, 4),
-            "converged": r.converged if not r.file.absent and r.log is not None else None,
-            "accuracy": _acc_json(r.conv.best) if r.conv else None,
-            "final_accuracy": _acc_json(r.conv.final) if r.conv else None,
-            "time_method": r.time.method if r.time else None,
-            "status": r.status,
-            "absent": r.file.absent,
-            "counted": any(e.scored[i] is r for i in e.score.used) if e.score else False,
-            "target": _acc_json(r.target) if isinstance(r.target, dict) else r.target,
-        })
-    best = [r.conv.best for r in e.runs if r.conv and r.conv.best is not None and not isinstance(r.conv.best, dict)]
-    rec = ResultRecord(
-        id=e.entry.id, division=e.division, submitter=e.submitter or e.entry.submitter, system=e.entry.system,
-        benchmark=e.benchmark or e.entry.benchmark_dir, scenario="",
-        metric=Metric("time_to_train", None if score is None else round(score, 4), "min"),
-        accuracy=Accuracy(str((e.bench.get("target") or {}).get("metric", "")),
-                          min(best) if best else None,
-                          float(target) if isinstance(target, (int, float)) else None),
-        depends=(e.system.rel,) if e.system.rel else (),
-    )
-    rec.extra.update({
-        "score": {"minutes": None if score is None else round(score, 4)},
-        "runs": runs,
-        "target": _acc_json(target) if isinstance(target, dict) else target,
-        "runs_required": (e.bench.get("runs") or {}).get("value"),
-        "nonconverged": sum(1 for r in e.scored if not r.converged),
-        # the ones whose time is in the score (v0.6 kept them; v0.5 and v0.7 drop them)
-        "nonconverged_counted": sum(1 for i in (e.score.used if e.score else ()) if not e.scored[i].converged),
-        "submission": e.entry.submitter_rel,
-        "absent": sum(1 for r in e.runs if r.file.absent),
-        "system_description": dict(e.system.summary),
-        # the published tables' row: one submitter's hardware and software; a v0.5 entry.json names the hardware
-        "table_system": (str(e.system.summary.get("system_name") or e.entry.system) if e.system.form == "entry.json"
-                         else e.entry.system),
-    })
-    return rec
-
-
-def _mark_invalid_scores(report: Report, facts: TreeFacts) -> None:
-    """A result scored invalid by the round's policy (too many non-converged runs) is invalid too."""
-    bad = {e.entry.id for e in facts.entries if e.score is not None and e.score.invalid}
-    for r in report.results:
-        if r.id in bad:
-            r.valid = False
-
-
-def register(suites: dict[str, Any]) -> None:
-    """Add the training suite to a suite registry (checker.api.SUITES)."""
-    suites["training"] = validate_training
-
-
-__all__ = ["detect_training_round", "looks_like_training", "register", "validate_training"]
+SUITE = Suite(name=NAME, registry=REGISTRY, model=TrainingRound, detect=detect, detect_round=detect_round,
+              build=build, scopes=scopes, records=records,
+              result_ids=lambda facts: [e.entry.id for e in facts.entries])
