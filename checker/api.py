@@ -70,7 +70,7 @@ def rescore(root: Path, options: ValidateOptions) -> Report:
     folders, the evaluators, and the accuracy and rescore rules (options.select narrows them further)."""
     from .suites.inference import suite as inference
 
-    ruleset = load_suite_ruleset(INFERENCE, INFERENCE.detect_round(root, options), options.rules_file)
+    ruleset = load_suite_ruleset(INFERENCE, INFERENCE.detect_round(root, options).round, options.rules_file)
     facts = inference.build_accuracy(root, ruleset, options)
     report = Report(tool=f"mlcheck {__version__}", suite=INFERENCE.name, round=ruleset.round, root=str(root),
                     ruleset=ruleset.describe(), rules=rule_catalogue(ruleset))

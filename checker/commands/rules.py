@@ -206,7 +206,7 @@ def check_rule_options(root: Path, suite: str | None, round: str | None, rules_f
         from ..options import ValidateOptions
 
         if suite in SUITES:  # the round the run will use, as it detects it
-            round = SUITES[suite].detect_round(root, ValidateOptions(suite=suite))
+            round = SUITES[suite].detect_round(root, ValidateOptions(suite=suite)).round
     rulesets = load_rulesets(suite, round, rules_file)
     ids = rule_ids(rulesets)
     where = ", ".join(sorted({f"{rs.suite} {rs.round}" for rs in rulesets}))
@@ -322,8 +322,10 @@ def render_rules(rulesets: list[Ruleset], rows: list[dict[str, str]], width: int
             sev = Severity(r["severity"])
             body = term(r["description"])
             body.append("\n")
-            body.append(term(f"source: {r['source']}" + (f" — {r['source_text']}" if r["source_text"] else ""),
-                             "dim"))
+            # the source as written, with the `sources` it names spelled out (once, not repeated)
+            text = r["source_text"]
+            shown = text if text.startswith(r["source"]) else f"{r['source']} — {text}"
+            body.append(term(f"source: {shown}", "dim"))
             grid.add_row(term(r["id"]), Text(LABEL[sev], style=STYLE[sev]), body)
         console.print(grid)
         console.print()

@@ -109,12 +109,12 @@ class Check(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
 
 
 class When(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Checks that apply when the log's `key` has the value `equals` (ResNet's by opt_name)."""
+    """Checks that apply when the log's `key` has the value `equals` (ResNet's by opt_name; compared as
+    the table compares values, ignoring case where it is case_insensitive)."""
 
     key: str
     equals: str | int | float | bool
     keys: dict[str, Check]
-    fold: bool = False  # compare `equals` ignoring case
 
 
 class BenchmarkHyperparameters(Data, frozen=True, forbid_unknown_fields=True, kw_only=True):

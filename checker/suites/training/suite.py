@@ -93,14 +93,17 @@ def log_formats(root: Path, known_absent: frozenset[str] = frozenset()) -> Count
     return found
 
 
+def _log_format(round_name: str) -> str:
+    """The log format a shipped round's rules name."""
+    rnd: TrainingRound = load_ruleset(NAME, round_name, REGISTRY, TrainingRound).model
+    return rnd.training.log_format.value
+
+
 def _base_rounds() -> dict[str, str]:
     """Every shipped base round (no -variant), oldest first, with the log format its rules name."""
-    out: dict[str, str] = {}
-    for name in sorted((r for r in available_rounds(NAME) if "-" not in r),
-                       key=lambda r: tuple(int(x) for x in re.findall(r"\d+", r))):
-        rnd: TrainingRound = load_ruleset(NAME, name, REGISTRY, TrainingRound).model
-        out[name] = rnd.training.log_format.value
-    return out
+    names = sorted((r for r in available_rounds(NAME) if "-" not in r),
+                   key=lambda r: tuple(int(x) for x in re.findall(r"\d+", r)))
+    return {name: _log_format(name) for name in names}
 
 
 def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset()) -> RoundChoice:
@@ -111,7 +114,6 @@ def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset()
     that ask for --round. Without a name, the format decides: the shipped round whose rules
     name it (the latest such round; later rounds than the shipped ones may write it too).
     """
-    rounds = _base_rounds()
     named = named_round(root)
     formats = log_formats(root, known_absent)
     seen = ", ".join(f"{n} with {FORMAT_TOKENS[f]} lines" for f, n in formats.most_common())
@@ -121,10 +123,11 @@ def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset()
             raise UsageError(f"{root} is named for training round {rnd} ('{folder}'), which mlcheck has no rules for",
                              f"Known rounds: {', '.join(available_rounds(NAME))}. Pass --round to judge it by one of "
                              "them.")
-        if formats and set(formats) != {rounds.get(rnd)}:
+        if formats and set(formats) != {_log_format(rnd)}:
             raise UsageError(f"{root} is named for training round {rnd} ('{folder}') but its logs are in another "
                              f"round's format ({seen})", "Pass --round to choose the rules.")
         return RoundChoice(rnd, f"folder name '{folder}'" + (f"; logs agree ({seen})" if seen else ""))
+    rounds = _base_rounds()
     by_logs = {[r for r, f in rounds.items() if f == fmt][-1] for fmt in formats if fmt in rounds.values()}
     if not by_logs:
         raise UsageError(f"cannot tell which training round {root} belongs to: no log is in an MLPerf format",

@@ -89,14 +89,11 @@ def _metadata(ev: Event, c: Check, fold: bool) -> str | None:
     return None
 
 
-def _table(e: EntryFacts, rs: Ruleset) -> Hyperparameters | None:
-    rnd: TrainingRound = rs.model
-    return rnd.training.hyperparameters
+Checked = tuple[str, Check, str, int | None]  # key, check, condition (" (k is v)" or ""), the condition's line
 
 
-def _checks(table: Hyperparameters, benchmark: str | None,
-            log: TrainingLog) -> Iterator[tuple[str, Check, str, int | None]]:
-    """(key, check, condition, the condition's line) for the benchmark's keys and those of each `when` that holds."""
+def _checks(table: Hyperparameters, benchmark: str | None, log: TrainingLog) -> Iterator[Checked]:
+    """The benchmark's keys, and the keys of each `when` whose condition holds in the log."""
     spec = table.benchmarks.get(benchmark or "")
     if spec is None:
         return
@@ -114,22 +111,22 @@ def _severity(c: Check) -> Severity | None:
     return Severity(c.severity) if c.severity is not None else None
 
 
-def _runs(e: EntryFacts, rs: Ruleset) -> Iterator[tuple[RunFacts, Hyperparameters, list[tuple[str, Check, str,
-                                                                                             int | None]]]]:
-    table = _table(e, rs)
+def _runs(e: EntryFacts, rs: Ruleset) -> Iterator[tuple[RunFacts, TrainingLog, Hyperparameters, list[Checked]]]:
+    """Each MLPerf-format log of the result with the round's table and the checks that apply to it."""
+    rnd: TrainingRound = rs.model
+    table = rnd.training.hyperparameters
     if table is None:
         return
     for r, log in mlperf_runs(e):
-        yield r, table, list(_checks(table, e.benchmark, log))
+        yield r, log, table, list(_checks(table, e.benchmark, log))
 
 
 @kind("hyperparameter_logged", "result")
 def hyperparameter_logged(e: EntryFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
     """Every hyperparameter of the round's table for the benchmark is logged (conditional ones where they apply)."""
-    for r, _, checks in _runs(e, rs):
-        assert r.log is not None
+    for r, log, _, checks in _runs(e, rs):
         for key, check, cond, cond_line in checks:
-            if r.log.first(key) is None:
+            if log.first(key) is None:
                 yield Hit({"key": key, "condition": cond}, r.file.rel, cond_line, severity=_severity(check),
                           source=check.source)
 
@@ -137,12 +134,11 @@ def hyperparameter_logged(e: EntryFacts, rule: Rule, p: NoParams, rs: Ruleset) -
 @kind("hyperparameter_once", "result")
 def hyperparameter_once(e: EntryFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
     """A hyperparameter the round wants once is not logged several times with different values."""
-    for r, _, checks in _runs(e, rs):
-        assert r.log is not None
+    for r, log, _, checks in _runs(e, rs):
         for key, check, _, _ in checks:
-            if not check.once or r.log.count(key) < 2:
+            if not check.once or log.count(key) < 2:
                 continue
-            evs = r.log.all(key)
+            evs = log.all(key)
             if len({repr(ev.value) for ev in evs}) > 1:
                 yield Hit({"key": key, "count": len(evs)}, r.file.rel, evs[1].line, severity=_severity(check),
                           source=check.source)
@@ -151,11 +147,10 @@ def hyperparameter_once(e: EntryFacts, rule: Rule, p: NoParams, rs: Ruleset) -> 
 @kind("hyperparameter_values", "result")
 def hyperparameter_values(e: EntryFacts, rule: Rule, p: NoParams, rs: Ruleset) -> Iterator[Hit]:
     """Each logged hyperparameter has a value the round allows; every message states the allowed literals."""
-    for r, table, checks in _runs(e, rs):
-        assert r.log is not None
+    for r, log, table, checks in _runs(e, rs):
         fold = table.case_insensitive
         for key, check, cond, _ in checks:
-            for ev in r.log.all(key) if r.log.count(key) else []:
+            for ev in log.all(key) if log.count(key) else []:
                 why = requirement(ev.value, check, fold, table.bool_strings) or _metadata(ev, check, fold)
                 if why is not None:
                     yield Hit({"key": key, "value": repr(ev.value), "requirement": why, "condition": cond},
