@@ -8,9 +8,9 @@ try:
     import atheris  # type: ignore[import-not-found]
 
     with atheris.instrument_imports():
-        from checker.parse import training_log
+        from checker.suites.training import log as training_log
 except ImportError:
-    from checker.parse import training_log
+    from checker.suites.training import log as training_log
 
 SEEDS = [
     (b':::MLL 1558767563.123 run_start: {"value": null, "metadata": {"file": "train.py", "lineno": 1}}\n'

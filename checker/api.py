@@ -17,8 +17,9 @@ from .findings import Report, RuleInfo
 from .options import ValidateOptions
 from .suites.base import Suite
 from .suites.inference.suite import SUITE as INFERENCE
+from .suites.training.suite import SUITE as TRAINING
 
-SUITES: dict[str, Suite] = {"inference": INFERENCE}
+SUITES: dict[str, Suite] = {"inference": INFERENCE, "training": TRAINING}
 
 __all__ = ["SUITES", "ValidateOptions", "detect_suite", "load_suite_ruleset", "read_known_absent", "validate"]
 
@@ -39,10 +40,6 @@ def detect_suite(root: Path) -> str:
     for name, suite in SUITES.items():
         if suite.detect(root):
             return name
-    from .training.discover import looks_like_training
-
-    if looks_like_training(root):
-        return "training"
     # say why it is not an inference tree (the most specific message the layouts give)
     from .suites.inference.discover import locate_submitters
 
@@ -73,7 +70,7 @@ def rescore(root: Path, options: ValidateOptions) -> Report:
     folders, the evaluators, and the accuracy and rescore rules (options.select narrows them further)."""
     from .suites.inference import suite as inference
 
-    ruleset = load_suite_ruleset(INFERENCE, INFERENCE.detect_round(root, options), options.rules_file)
+    ruleset = load_suite_ruleset(INFERENCE, INFERENCE.detect_round(root, options).round, options.rules_file)
     facts = inference.build_accuracy(root, ruleset, options)
     report = Report(tool=f"mlcheck {__version__}", suite=INFERENCE.name, round=ruleset.round, root=str(root),
                     ruleset=ruleset.describe(), rules=rule_catalogue(ruleset))
@@ -94,21 +91,13 @@ def validate(root: Path, options: ValidateOptions | None = None) -> Report:
     """Validate a submission tree and return the Report (never raises for problems in the tree)."""
     opts = options or ValidateOptions()
     root = Path(root)
-    name = opts.suite or detect_suite(root)
-    if name == "training":
-        from .training.validate import validate_training
-
-        report = validate_training(root, opts)
-        if opts.waivers:
-            from .waivers import apply_waivers
-
-            apply_waivers(report, list(opts.waivers))
-        return report
-    suite = suite_of(name)
-    ruleset = load_suite_ruleset(suite, suite.detect_round(root, opts), opts.rules_file)
+    suite = suite_of(opts.suite or detect_suite(root))
+    choice = suite.detect_round(root, opts)
+    ruleset = load_suite_ruleset(suite, choice.round, opts.rules_file)
     facts = suite.build(root, ruleset, opts)
+    described = {**ruleset.describe(), **({"chosen_by": choice.how} if choice.how else {})}
     report = Report(tool=f"mlcheck {__version__}", suite=suite.name, round=ruleset.round, root=str(root),
-                    ruleset=ruleset.describe(), rules=rule_catalogue(ruleset))
+                    ruleset=described, rules=rule_catalogue(ruleset))
     report.findings.extend(run_rules(suite.registry, ruleset, suite.scopes(facts, opts), opts.selected))
     report.results.extend(suite.records(facts, ruleset))
     report.finalize()

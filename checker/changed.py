@@ -155,7 +155,7 @@ def _rule_files(root: Path, options: ValidateOptions) -> tuple[str, list[Path], 
     if suite != "inference":
         return suite, [], None
     s = SUITES[suite]
-    ruleset = load_suite_ruleset(s, s.detect_round(root, options), options.rules_file)
+    ruleset = load_suite_ruleset(s, s.detect_round(root, options).round, options.rules_file)
     folder = Path(options.rules_file).parent if options.rules_file else rules_root() / "inference"
     files = [(folder / PurePosixPath(f).name).resolve() for f in ruleset.files]
     return suite, files, ruleset.model

@@ -96,6 +96,8 @@ class ResultRecord:
     accuracy: Accuracy | None = None
     depends: tuple[str, ...] = ()
     valid: bool = True
+    # why the result is invalid whatever its findings (a training score the round's policy refuses); not output
+    invalid_reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,7 +174,8 @@ class Report:
                 else:
                     error_paths.add(f.path)
         for r in self.results:
-            r.valid = r.id not in errors_by_result and not any(d in error_paths for d in r.depends)
+            r.valid = (not r.invalid_reason and r.id not in errors_by_result
+                       and not any(d in error_paths for d in r.depends))
         self.results.sort(key=lambda r: r.id)
 
     def count(self, severity: Severity) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from package_fixtures import make_tree, mlcheck
 
-from checker.engine.ruleset import rules_root
+from checker.engine.rules import rules_root
 
 BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(8))

@@ -37,7 +37,7 @@ from hostile_archives import (
 from package_fixtures import SELECT, forge_package, make_tree, mlcheck, tar_of
 
 from checker.api import ValidateOptions
-from checker.engine.ruleset import rules_root
+from checker.engine.rules import rules_root
 from checker.errors import IntegrityError, UsageError
 from checker.package import PackageOptions, keygen, load_private_key, package, verify_package
 from checker.package import verify as verify_module

@@ -199,7 +199,7 @@ def _optional(name: str) -> ModuleType:
 @PROFILE
 @given(hostile_bytes)
 def test_training_log_any_bytes(data: bytes) -> None:
-    mod = _optional("checker.parse.training_log")
+    mod = _optional("checker.suites.training.log")
     for log in (mod.parse_training_log_bytes(data), mod.parse_training_log(_text(data))):
         assert isinstance(log, mod.TrainingLog)
         assert isinstance(log.format, str)

@@ -10,7 +10,7 @@ import pytest
 from checker.api import ValidateOptions, read_known_absent, validate
 from checker.findings import Report
 from checker.fs import read_text
-from checker.parse.training_log import parse_training_log
+from checker.suites.training.log import parse_training_log
 
 EXPECTED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 

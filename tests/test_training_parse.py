@@ -7,19 +7,20 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.parse.training_log import (
+from checker.suites.training.log import (
     DUPLICATE,
     INTERLEAVED,
     PREFIX,
     PYDICT,
     STRING_NUMBER,
     UNPARSED,
+    RecordCache,
     detect_format,
     parse_training_log,
     parse_training_log_bytes,
     read_log,
 )
-from checker.training.scoring import convergence, normalise_accuracy, olympic_score, run_time
+from checker.suites.training.scoring import convergence, normalise_accuracy, olympic_score, run_time
 
 GOOD = ':::MLL 100.000 run_start: {"value": null, "metadata": {"file": "t.py", "lineno": 1}}'
 
@@ -214,7 +215,8 @@ def test_v06_fast_path_agrees_with_text_parser(lines: list[str], eol: str, final
     data = (eol.join(lines) + (eol if final_eol else "")).encode()
     text = decode(data.replace(b"\r\n", b"\n").replace(b"\r", b" ")).text or ""
     a = parse_training_log(text)
-    for b in (parse_training_log_bytes(data), parse_training_log_bytes(data)):  # the second from the record cache
+    cache = RecordCache()  # one run's: the second parse reads every record from it
+    for b in (parse_training_log_bytes(data, cache), parse_training_log_bytes(data, cache)):
         assert (a.format, a.lines, a.record_lines) == (b.format, b.lines, b.record_lines)
         assert [(e.key, repr(e.value), e.metadata, e.time_s, e.line) for e in a.events] == \
             [(e.key, repr(e.value), e.metadata, e.time_s, e.line) for e in b.events]
@@ -225,10 +227,30 @@ def test_v06_fast_path_agrees_with_text_parser(lines: list[str], eol: str, final
 @given(st.lists(st.sampled_from([":::MLL ", ":::MLLOG", ":::MLPv0.5.0", ":::ML", "x", "\n", " ", ":::MLL", "LOG"]),
                 max_size=8))
 def test_detect_format_bytes_agrees_with_text(parts: list[str]) -> None:
-    from checker.parse.training_log import detect_format_bytes
+    from checker.suites.training.log import detect_format_bytes
 
     text = "".join(parts)
     assert detect_format_bytes(text.encode()) == detect_format(text)
+
+
+def test_quirk_kinds_of_the_rules_are_the_parsers() -> None:
+    from typing import get_args
+
+    from checker.suites.training.log import TIME_S, QuirkKind
+
+    assert set(get_args(QuirkKind)) == {PREFIX, INTERLEAVED, UNPARSED, PYDICT, STRING_NUMBER, DUPLICATE, TIME_S}
+
+
+def test_the_record_cache_is_the_callers() -> None:
+    text = "\n".join([GOOD, GOOD.replace("100.000", "100.500"), ':::MLL 101 eval_accuracy: {"value": 0.1}'])
+    cache = RecordCache()
+    a = parse_training_log_bytes(text.encode(), cache)
+    assert len(cache.tails) == 2 and cache.size > 0  # two distinct records, kept for the run's next logs
+    b = parse_training_log_bytes(text.encode())  # a fresh cache of its own: nothing shared between runs
+    assert a.events == b.events and len(cache.tails) == 2
+    small = RecordCache(max_bytes=1)  # over its bound it is emptied when a log is done
+    parse_training_log_bytes(text.encode(), small)
+    assert small.tails == {} and small.size == 0
 
 
 def test_events_index_first_count_all() -> None:
@@ -265,7 +287,7 @@ _JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(al
 def test_mllog_fast_decoder_reads_like_the_json_module(records: list[dict[str, object]]) -> None:
     import json
 
-    import checker.parse.training_log as tl
+    import checker.suites.training.log as tl
 
     text = "".join(":::MLLOG " + json.dumps(r) + "\n" for r in records) + ":::MLLOG {\"key\": \"x\", \"time_ms\": 1e999}\n"
     fast = tl.parse_training_log(text)

@@ -21,12 +21,24 @@ from training_fixtures import (
     write_log,
 )
 
-from checker.api import ValidateOptions, validate
-from checker.engine.ruleset import load_ruleset
-from checker.errors import UsageError
+from checker.api import SUITES, ValidateOptions, load_suite_ruleset, validate
+from checker.engine.rules import Ruleset, rules_root
+from checker.errors import RulesetError, UsageError
 from checker.findings import Severity
 from checker.report.text import render_text
-from checker.training.scoring import olympic_score
+from checker.suites.training.kinds.keys import Keys
+from checker.suites.training.ruledata import TrainingRound
+from checker.suites.training.scoring import olympic_score
+from checker.waivers import Waiver
+
+
+def load_ruleset(round_name: str, path: Path | None = None) -> Ruleset:
+    return load_suite_ruleset(SUITES["training"], round_name, path)
+
+
+def _model(rs: Ruleset) -> TrainingRound:
+    assert isinstance(rs.model, TrainingRound)
+    return rs.model
 
 # ---------------------------------------------------------------- the rules loader
 
@@ -37,57 +49,68 @@ def _write(path: Path, text: str) -> Path:
 
 
 def test_replace_marker_replaces_an_inherited_mapping(tmp_path: Path) -> None:
-    _write(tmp_path / "v1.0.yaml", """schema: mlcheck-rules/1
+    _write(tmp_path / "v0.5.yaml", (rules_root() / "training" / "v0.5.yaml").read_text(encoding="utf-8"))
+    child = _write(tmp_path / "v0.5-delta.yaml", """schema: mlcheck-rules/1
 suite: training
-round: v1.0
+round: v0.5-delta
+extends: v0.5
 training:
-  table: {a: {x: 1}, b: {y: 2}}
-  kept: {p: 1}
-rules:
-  - {id: train.x.one, severity: error, kind: runs_count, message: m, source: s, params: {t: {a: 1, b: 2}}}
-""")
-    child = _write(tmp_path / "v1.1.yaml", """schema: mlcheck-rules/1
-suite: training
-round: v1.1
-extends: v1.0
-training:
-  table: {replace: true, c: {z: 3}}
-  kept: {q: 2}
+  benchmarks:
+    minigo:
+      runs: {replace: true, value: 12, source: s}
+    gnmt:
+      runs: {value: 11}
 overrides:
-  - {id: train.x.one, params: {t: {replace: true, c: 3}}}
+  - {id: train.run.keys, params: {required: [run_start]}}
 """)
-    rs = load_ruleset("training", "v1.1", child)
-    assert rs.data["training"]["table"] == {"c": {"z": 3}}  # replaced, the marker dropped
-    assert rs.data["training"]["kept"] == {"p": 1, "q": 2}  # merged as before
-    (rule,) = rs.rules
-    assert rule.params == {"t": {"c": 3}}
+    rnd = _model(load_ruleset("v0.5-delta", child)).training
+    minigo, gnmt = rnd.benchmarks["minigo"].runs, rnd.benchmarks["gnmt"].runs
+    assert (minigo.value, minigo.source, minigo.published_minimum) == (12, "s", None)  # replaced, the marker dropped
+    assert gnmt.value == 11 and gnmt.source.startswith("tr05-rules")  # merged as before
+    (rule,) = [r for r in load_ruleset("v0.5-delta", child).rules if r.id == "train.run.keys"]
+    assert isinstance(rule.params, Keys) and rule.params.required == ["run_start"]  # params replaced whole
+
+
+def test_a_misspelt_params_key_is_a_load_error_naming_the_rule_and_the_key(tmp_path: Path) -> None:
+    _write(tmp_path / "v0.5.yaml", (rules_root() / "training" / "v0.5.yaml").read_text(encoding="utf-8")
+           .replace("params: {tolerance_s: 1.0", "params: {tolerence_s: 1.0"))
+    with pytest.raises(RulesetError, match=r"v0\.5\.yaml: rule train\.time\.run-before-init params.*tolerence_s"):
+        load_ruleset("v0.5", tmp_path / "v0.5.yaml")
+    # through an override of a later round: the file named is the one loaded, the key and rule the same
+    _write(tmp_path / "v0.5.yaml", (rules_root() / "training" / "v0.5.yaml").read_text(encoding="utf-8"))
+    _write(tmp_path / "v0.6.yaml", (rules_root() / "training" / "v0.6.yaml").read_text(encoding="utf-8")
+           .replace("      exactly_one: [init_stop", "      exactly_once: [init_stop"))
+    with pytest.raises(RulesetError, match=r"rule train\.run\.key-count params.*exactly_once"):
+        load_ruleset("v0.6", tmp_path / "v0.6.yaml")
+    # and in the round data: a misspelt key of the training section
+    _write(tmp_path / "v0.6.yaml", (rules_root() / "training" / "v0.6.yaml").read_text(encoding="utf-8")
+           .replace("  init_limit_s:", "  init_limit:"))
+    with pytest.raises(RulesetError, match=r"round data.*init_limit"):
+        load_ruleset("v0.6", tmp_path / "v0.6.yaml")
 
 
 def test_v07_hyperparameter_table_is_its_own() -> None:
-    v06 = next(r for r in load_ruleset("training", "v0.6").rules if r.id == "train.hparam.closed")
-    v07 = next(r for r in load_ruleset("training", "v0.7").rules if r.id == "train.hparam.closed")
-    assert v06.params["case_insensitive"] and "case_insensitive" not in v07.params
-    assert "virtual_losses" not in v07.params["benchmarks"]["minigo"]["keys"]
-    assert set(v07.params["benchmarks"]) == {"resnet", "ssd", "maskrcnn", "gnmt", "transformer", "bert", "dlrm",
-                                             "minigo"}
-    v07rs = load_ruleset("training", "v0.7")
+    v06 = _model(load_ruleset("v0.6")).training.hyperparameters
+    v07 = _model(load_ruleset("v0.7")).training.hyperparameters
+    assert v06 is not None and v07 is not None
+    assert v06.case_insensitive and not v07.case_insensitive
+    assert "virtual_losses" not in v07.benchmarks["minigo"].keys
+    assert set(v07.benchmarks) == {"resnet", "ssd", "maskrcnn", "gnmt", "transformer", "bert", "dlrm", "minigo"}
+    v07rs = load_ruleset("v0.7")
     ids = {r.id for r in v07rs.rules}
     assert "train.run.time-derived" not in ids  # MiniGo's eval_result timing is v0.6's
-    order = next(r for r in v07rs.rules if r.id == "train.run.order").params["order"]
-    assert "cache_clear" not in order
-    b = v07rs.data["training"]["benchmarks"]
-    assert b["gnmt"]["target"]["value"] == 0.24 and b["transformer"]["target"]["value"] == 0.25
-    assert b["dlrm"]["target"]["value"] == 0.8025 and b["bert"]["target"]["alternatives"][0]["value"] == 0.706
+    order = next(r for r in v07rs.rules if r.id == "train.run.order").params
+    assert "cache_clear" not in order.order  # type: ignore[attr-defined]
+    b = _model(v07rs).training.benchmarks
+    assert b["gnmt"].target.value == 0.24 and b["transformer"].target.value == 0.25
+    assert b["dlrm"].target.value == 0.8025 and b["bert"].target.alternatives[0].value == 0.706
 
 
 def test_every_training_value_names_its_source() -> None:
     for rnd in ("v0.5", "v0.6", "v0.7"):
-        rs = load_ruleset("training", rnd)
-        for name, b in rs.data["training"]["benchmarks"].items():
-            if not b:
-                continue
-            for part in ("runs", "target"):
-                assert b[part].get("source"), (rnd, name, part)
+        rs = load_ruleset(rnd)
+        for name, b in _model(rs).training.benchmarks.items():
+            assert b.runs.source and b.target.source, (rnd, name)
         for r in rs.rules:
             assert r.source, r.id
 
@@ -272,6 +295,18 @@ def test_v05_nonconverged_counts_as_infinite() -> None:
     assert score.minutes == pytest.approx(40.0)  # 20 is the infinite slowest; drop 10 and it
     score = olympic_score([10, 20, 30, 40, 50], [True, False, False, True, True], "infinite", 10**6)
     assert score.minutes is None and score.invalid
+
+
+def test_a_score_the_policy_refuses_stays_invalid_with_waivers(tmp_path: Path) -> None:
+    sub = make_submission_v05(tmp_path)
+    for i in (0, 1):  # two runs that miss the target: each counts as infinite time, no finite score
+        write_log(sub / "results" / "box" / "resnet" / f"result_{i}.txt",
+                  v05_log(60.0 + i, accs=(0.70, 0.72), t0=1541660914.084755 + i * 9000))
+    rep = validate(tmp_path)
+    assert {f.severity for f in rep.findings} == {Severity.WARNING}  # no error finding: the policy decides
+    assert not rep.results[0].valid and rep.results[0].extra["score"]["minutes"] is None
+    waived = validate(tmp_path, ValidateOptions(waivers=(Waiver("train.run.not-converged", "*", "reviewed"),)))
+    assert all(f.waived for f in waived.findings) and not waived.results[0].valid
 
 
 def test_v05_ncf_scores_the_first_50_that_converge_by_run_start() -> None:

@@ -25,8 +25,8 @@ from training_fixtures import (
     write_log,
 )
 
-from checker.api import ValidateOptions, detect_suite, validate
-from checker.engine.ruleset import load_ruleset
+from checker.api import SUITES, ValidateOptions, detect_suite, load_suite_ruleset, validate
+from checker.engine.rules import available_rounds
 from checker.findings import Report
 
 
@@ -138,6 +138,21 @@ def _c6(root: Path, sub: Path) -> None:
     _bad_system(sub, json.dumps(bad))
 
 
+@case("train.system.field")
+def _c6b(root: Path, sub: Path) -> None:
+    _bad_system(sub, json.dumps({**SYSTEM, "number_of_nodes": "one"}))
+
+
+@case("train.system.required")
+def _c6c(root: Path, sub: Path) -> None:
+    _bad_system(sub, json.dumps({k: v for k, v in SYSTEM.items() if k != "host_memory_capacity"}))
+
+
+@case("train.system.unknown-field")
+def _c6d(root: Path, sub: Path) -> None:
+    _bad_system(sub, json.dumps({**SYSTEM, "python_version": "3.6"}))
+
+
 @case("train.benchmark.unknown")
 def _c7(root: Path, sub: Path) -> None:
     (sub / "results" / "box" / "resnet").rename(sub / "results" / "box" / "alexnet")
@@ -148,9 +163,14 @@ def _c8(root: Path, sub: Path) -> None:
     _log(sub, 4).unlink()
 
 
-@case("train.runs.numbering")
+@case("train.runs.sequence")
 def _c9(root: Path, sub: Path) -> None:
     _log(sub, 2).rename(_log(sub, 7))
+
+
+@case("train.runs.numbering")
+def _c9b(root: Path, sub: Path) -> None:
+    _log(sub, 4).rename(sub / "results" / "box" / "resnet" / "result_run4.txt")
 
 
 @case("train.runs.stray")
@@ -188,6 +208,12 @@ def _c15(root: Path, sub: Path) -> None:
                             "MLPerf: resnet [06/13/19 00:55:21], eval_accuracy: {\"value\": 76.1%}\n"
                             "MLPerf: resnet [06/13/19 01:30:56], run_stop\n"
                             "MLPerf: resnet [06/13/19 01:30:56], Total runtime: 60.5 minutes\n", encoding="utf-8")
+
+
+@case("train.log.format-untimed")
+def _c15b(root: Path, sub: Path) -> None:
+    _log(sub, 0).write_text("MLPerf: resnet training started\n"
+                            "MLPerf: resnet [06/13/19 00:55:21], eval_accuracy: {\"value\": 76.1%}\n", encoding="utf-8")
 
 
 def _as_mllog(line: str) -> str:
@@ -304,6 +330,21 @@ def _c32(root: Path, sub: Path) -> None:
     _edit(sub, _replace_key("opt_name", lambda ln: ln.replace('"lars"', '"adagrad"')))
 
 
+@case("train.hparam.missing")
+def _c33(root: Path, sub: Path) -> None:
+    _edit(sub, _replace_key("model_bn_span", lambda ln: None))
+
+
+@case("train.hparam.once", "v0.7")
+def _c34(root: Path, sub: Path) -> None:
+    _edit(sub, lambda lines: lines + [ev07(V07_T0 + 3, "global_batch_size", 4096)])
+
+
+@case("train.run.after-stop")
+def _c35(root: Path, sub: Path) -> None:
+    _edit(sub, lambda lines: lines + [mll(1560010000.0, "epoch_start", epoch_num=9)])
+
+
 # ---------------------------------------------------------------- rules of this issue: discovery
 
 
@@ -343,6 +384,15 @@ def _c44(root: Path, sub: Path) -> None:
     _edit(sub, lambda lines: [ln.replace(', "epoch_num": 1}', "}") if '"eval_stop"' in ln else ln for ln in lines])
 
 
+@case("train.run.metadata-value", "v0.7")
+def _c44b(root: Path, sub: Path) -> None:
+    def fn(lines: list[str]) -> list[str]:
+        i = next(i for i, ln in enumerate(lines) if '"key": "epoch_start"' in ln)
+        block = ev07(V07_T0 + 60001, "block_start", event="INTERVAL_START", first_epoch_num=1, epoch_count=0)
+        return lines[:i] + [block] + lines[i:]
+    _edit(sub, fn)
+
+
 @case("train.log.target", "v0.5")
 def _c45(root: Path, sub: Path) -> None:
     p = _v05_log(sub, 0)
@@ -378,6 +428,11 @@ def _retime(key: str, fn: Callable[[float], float]) -> Callable[[list[str]], lis
 @case("train.time.placeholder", "v0.7")
 def _c47(root: Path, sub: Path) -> None:
     _edit(sub, _retime("run_start", lambda t: 1590000000000.0))
+
+
+@case("train.time.placeholder-init", "v0.7")
+def _c47b(root: Path, sub: Path) -> None:
+    _edit(sub, _retime("init_start", lambda t: 1590000000000.0))
 
 
 @case("train.time.init-after-run", "v0.7")
@@ -423,6 +478,8 @@ def _c53(root: Path, sub: Path) -> None:
 
 # Rules that cannot fire alone: each bad case lists the companions its mutation necessarily brings.
 COMPANIONS: dict[str, set[str]] = {
+    "train.system.schema": {"train.system.required"},  # the misspelt field is a required one
+    "train.log.format-untimed": {"train.run.no-time"},
     "train.runs.no-score": {"train.run.keys", "train.run.no-time"},
     "train.runs.not-converged": {"train.run.not-converged"},
     "train.log.format": set(),
@@ -460,9 +517,9 @@ def test_good_submission_of_each_round_is_clean(tmp_path: Path, base: str) -> No
 
 def test_every_rule_has_a_bad_case() -> None:
     ids: set[str] = set()
-    for rnd in ("v0.5", "v0.6", "v0.7"):
-        ids |= {r.id for r in load_ruleset("training", rnd).rules}
-    assert ids - set(CASES) == set()
+    for rnd in available_rounds("training"):
+        ids |= {r.id for r in load_suite_ruleset(SUITES["training"], rnd).rules}
+    assert ids == set(CASES)
 
 
 def test_log_format_finding_names_the_derived_time(tmp_path: Path) -> None:

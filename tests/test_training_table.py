@@ -10,7 +10,7 @@ import pytest
 
 from checker.errors import UsageError
 from checker.findings import Report, ResultRecord
-from checker.training.table import render_training_report
+from checker.suites.training.tables import render_training_report
 
 
 def _rec(sub: str, system: str, bench: str, minutes: float | None, valid: bool = True, nonconv: int = 0,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -84,9 +83,10 @@ def _options_used(known_absent: Path | None, absent_counts: list[int], datasets:
 
 def render_reports(reports: list[Report], fmt: str, options: list[tuple[str, str]] | None = None,
                    roots: list[str] | None = None) -> str:
-    """Dispatch by suite: inference tables from review.tables, training from training.table, html for both."""
+    """Dispatch by suite: each suite's tables (suites.<suite>.tables), html for both."""
     from ..review.tables import FORMATS as TABLE_FORMATS
     from ..suites.inference.tables import render_inference_report
+    from ..suites.training.tables import render_training_report
 
     if fmt not in TABLE_FORMATS:
         raise UsageError(f"unknown report format '{fmt}'", "Known formats: " + ", ".join(TABLE_FORMATS))
@@ -103,10 +103,5 @@ def render_reports(reports: list[Report], fmt: str, options: list[tuple[str, str
     if inference:
         parts.append(render_inference_report(inference, fmt))
     if training:
-        try:
-            table = importlib.import_module("checker.training.table")
-        except ModuleNotFoundError as exc:
-            raise UsageError("training reports are not available in this build",
-                             "checker.training.table is missing; report inference roots only.") from exc
-        parts.append(str(table.render_training_report(training, fmt)))
+        parts.append(render_training_report(training, fmt))
     return "\n".join(parts)

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..engine.rules import available_rounds
+from ..engine.rules import Ruleset, available_rounds
 from ..errors import RulesetError, UsageError
 
 SUITES = ("inference", "training")
@@ -30,25 +30,11 @@ def register(app: typer.Typer) -> None:
     app.command("rules")(rules_cmd)
 
 
-Ruleset = Any  # engine.rules.Ruleset (inference) or the training suite's
-
-
 def load_ruleset(suite: str, round_name: str, rules_file: Path | None = None) -> Ruleset:
     """A suite's ruleset (typed params and round model)."""
-    if suite == "inference":
-        from ..api import SUITES, load_suite_ruleset
+    from ..api import load_suite_ruleset, suite_of
 
-        return load_suite_ruleset(SUITES[suite], round_name, rules_file)
-    from ..engine.ruleset import load_ruleset as load_training
-
-    return load_training(suite, round_name, rules_file)
-
-
-def _source_text(rs: Ruleset, key: str) -> str:
-    if hasattr(rs, "source_text"):
-        return str(rs.source_text(key))
-    sources = rs.data.get("sources") or {}
-    return str(sources.get(key, "")) if isinstance(sources, dict) else ""
+    return load_suite_ruleset(suite_of(suite), round_name, rules_file)
 
 
 def _base_rounds(suite: str) -> list[str]:
@@ -220,7 +206,7 @@ def check_rule_options(root: Path, suite: str | None, round: str | None, rules_f
         from ..options import ValidateOptions
 
         if suite in SUITES:  # the round the run will use, as it detects it
-            round = SUITES[suite].detect_round(root, ValidateOptions(suite=suite))
+            round = SUITES[suite].detect_round(root, ValidateOptions(suite=suite)).round
     rulesets = load_rulesets(suite, round, rules_file)
     ids = rule_ids(rulesets)
     where = ", ".join(sorted({f"{rs.suite} {rs.round}" for rs in rulesets}))
@@ -244,13 +230,9 @@ def describe(template: str, kind_doc: str = "") -> str:
 
 
 def _kind_docs(suite: str) -> dict[str, str]:
-    if suite == "inference":
-        from ..suites.inference.kinds import REGISTRY as INFERENCE
+    from ..api import suite_of
 
-        return {k.name: k.doc for k in INFERENCE}
-    from ..training.kinds import REGISTRY
-
-    return {name: k.doc for name, k in REGISTRY.kinds.items()}
+    return {k.name: k.doc for k in suite_of(suite).registry}
 
 
 def _rows(rulesets: list[Ruleset], prefix: str | None) -> list[dict[str, str]]:
@@ -264,7 +246,7 @@ def _rows(rulesets: list[Ruleset], prefix: str | None) -> list[dict[str, str]]:
             if (rs.round, r.id) in seen:
                 continue
             seen.add((rs.round, r.id))
-            text = _source_text(rs, r.source)
+            text = rs.source_text(r.source)
             rows.append({"id": r.id, "severity": r.severity.value, "suite": rs.suite, "round": rs.round,
                          "description": describe(r.help.split("\n")[0] if r.help else r.message, docs.get(r.kind, "")),
                          "source": r.source, "source_text": str(text)})
@@ -340,8 +322,10 @@ def render_rules(rulesets: list[Ruleset], rows: list[dict[str, str]], width: int
             sev = Severity(r["severity"])
             body = term(r["description"])
             body.append("\n")
-            body.append(term(f"source: {r['source']}" + (f" — {r['source_text']}" if r["source_text"] else ""),
-                             "dim"))
+            # the source as written, with the `sources` it names spelled out (once, not repeated)
+            text = r["source_text"]
+            shown = text if text.startswith(r["source"]) else f"{r['source']} — {text}"
+            body.append(term(f"source: {shown}", "dim"))
             grid.add_row(term(r["id"]), Text(LABEL[sev], style=STYLE[sev]), body)
         console.print(grid)
         console.print()

@@ -4,7 +4,8 @@ A check kind receives the facts of one scope (the tree, one submitter, one syste
 result), its rule, the rule's params (already built and checked by the loader, never a dict)
 and the ruleset; it yields Hits: the fields for the rule's message template, the file and
 line, and optionally a severity other than the rule's (a kind may report a milder variant,
-e.g. a configured value below the rule that the run itself still met).
+e.g. a configured value below the rule that the run itself still met) or a source more precise
+than the rule's (an entry of the round's data that names its own).
 
 A suite's registry is built from literal lists of kinds (no registration by import side effect).
 """
@@ -37,6 +38,7 @@ class Hit:
     line: int | None = None
     severity: Severity | None = None
     result: str | None = None  # defaults to the scope's result id
+    source: str | None = None  # a source more precise than the rule's (a check of the rule's data with its own)
 
 
 CheckFn = Callable[[Any, Any, Any, Any], Iterable[Hit]]  # (facts, rule, params, ruleset) -> hits

@@ -35,6 +35,8 @@ from .registry import Params, Registry
 
 MAX_RULES_BYTES = 1 << 20  # a round's rules are tens of KiB; a bigger file is not a rules file
 _ROUND_NAME = re.compile(r"^v[0-9]+\.[0-9]+(-[a-z0-9-]+)?$")
+# a key of `sources` as a source string may name it: "tr05-rules; tr05-ver REQUIRED_RESULT_NUM"
+_SOURCE_KEY = re.compile(r"(?<![\w.-])([A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9])(?![\w-])")
 META = ("schema", "suite", "round", "title", "extends", "sources", "rules", "overrides", "disable")
 
 
@@ -102,8 +104,14 @@ class Ruleset:
     rules: tuple[Rule, ...]
 
     def source_text(self, key: str) -> str:
-        """A rule's source: the text its key names in `sources`, else the key itself."""
-        return self.sources.get(key, key)
+        """A rule's source with the `sources` it names spelled out: the text its key names, or the
+        source as written followed by each key of `sources` it mentions (document and commit)."""
+        if key in self.sources:
+            return self.sources[key]
+        named = [k for k in dict.fromkeys(_SOURCE_KEY.findall(key)) if k in self.sources]
+        if not named:
+            return key
+        return f"{key} [" + "; ".join(f"{k}: {self.sources[k]}" for k in named) + "]"
 
     def describe(self) -> dict[str, Any]:
         return {"suite": self.suite, "round": self.round, "files": list(self.files), "digest": self.digest}

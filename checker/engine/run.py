@@ -44,6 +44,6 @@ def run_rules(registry: Registry, ruleset: Ruleset, scopes: Iterable[Scope],
                     rule=rule.id, severity=hit.severity or rule.severity, path=hit.path,
                     message=rule.render(hit.fields),
                     result=hit.result if hit.result is not None else sc.result, line=hit.line,
-                    source=ruleset.source_text(rule.source),
+                    source=ruleset.source_text(hit.source or rule.source),
                 ))
     return out

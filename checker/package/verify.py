@@ -433,14 +433,10 @@ class _Rules(Protocol):
 
 
 def load_rules(suite: str, round_name: str, path: Path | None = None) -> _Rules:
-    """A suite's ruleset for a round or a rules file, with that suite's own loader."""
-    from ..api import SUITES, load_suite_ruleset
+    """A suite's ruleset for a round or a rules file, with its typed params and round model."""
+    from ..api import load_suite_ruleset, suite_of
 
-    if suite in SUITES:
-        return load_suite_ruleset(SUITES[suite], round_name, path)
-    from ..engine.ruleset import load_ruleset
-
-    return load_ruleset(suite, round_name, path)
+    return load_suite_ruleset(suite_of(suite), round_name, path)
 
 
 def _installed_ids(suite: str, round_name: str) -> frozenset[str] | None:

@@ -332,13 +332,14 @@ def _inference_results(reports: list[Report], anchors: _Anchors) -> str:
 
 def _training_table(reports: list[Report]) -> tuple[str, list[dict[str, Any]]]:
     """The round's published results table, with its invalid marks; and the rows for the charts."""
-    from ..training.table import HEAD, LEGEND, _fixed, _title, build_rows
+    from ..suites.training.tables import HEAD, LEGEND, build_rows, columns, fixed_cells
 
-    rows, benches = build_rows(reports)
-    head = "".join(f"<th>{esc(h)}</th>" for h in [*HEAD, *(f"{_title(b)} (min)" for b in benches)])
+    cols = columns(reports)
+    rows, benches = build_rows(reports, cols)
+    head = "".join(f"<th>{esc(h)}</th>" for h in [*HEAD, *(f"{cols.title(b)} (min)" for b in benches)])
     body = []
     for row in rows:
-        cells = "".join(f"<td>{esc(c)}</td>" for c in _fixed(row))
+        cells = "".join(f"<td>{esc(c)}</td>" for c in fixed_cells(row))
         for b in benches:
             c = row.cells.get(b)
             if c is None:
@@ -351,7 +352,7 @@ def _training_table(reports: list[Report]) -> tuple[str, list[dict[str, Any]]]:
     table = ("<h3>MLPerf Training results (minutes to train)</h3>"
              f"<p class=\"note\">{esc(LEGEND)}</p><table class=\"sortable\" id=\"training-results\"><thead><tr>"
              f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
-    plot_rows = [{"submitter": row.submitter, "system": row.system, "division": row.division, "benchmark": _title(b),
+    plot_rows = [{"submitter": row.submitter, "system": row.system, "division": row.division, "benchmark": cols.title(b),
                   "metric": c.minutes, "valid": c.valid} for row in rows for b, c in row.cells.items()]
     return table, plot_rows
 

@@ -20,12 +20,20 @@ from ..options import ValidateOptions
 
 
 @dataclass(frozen=True)
+class RoundChoice:
+    """The round a tree is judged by, and how that was decided (stated in the report when not empty)."""
+
+    round: str
+    how: str = ""
+
+
+@dataclass(frozen=True)
 class Suite:
     name: str
     registry: Registry
     model: type[Any] | None  # the typed round model the loader builds from a rules file
     detect: Callable[[Path], bool]  # does this tree look like one of the suite's submissions?
-    detect_round: Callable[[Path, ValidateOptions], str]  # the round of a tree (--round decides when given)
+    detect_round: Callable[[Path, ValidateOptions], RoundChoice]  # the round of a tree (--round decides when given)
     build: Callable[[Path, Ruleset, ValidateOptions], Any]  # the facts, after every stage
     scopes: Callable[[Any, ValidateOptions], Iterable[Scope]]  # what the rules run over
     records: Callable[[Any, Ruleset], list[ResultRecord]]  # the report's results

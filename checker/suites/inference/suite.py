@@ -13,7 +13,7 @@ from ...errors import NotASubmission, UsageError
 from ...findings import ResultRecord
 from ...fs import list_dir, read_text
 from ...options import ValidateOptions
-from ..base import Suite
+from ..base import RoundChoice, Suite
 from .compliance import attach_compliance
 from .discover import discover_inference, locate_submitters
 from .facts import SUMMARY, TreeFacts, build_facts
@@ -91,9 +91,13 @@ def _evidence(root: Path, rounds: dict[str, InferenceRound], limit: int = 20) ->
     return found
 
 
-def detect_round(root: Path, opts: ValidateOptions) -> str:
+def detect_round(root: Path, opts: ValidateOptions) -> RoundChoice:
     """The round of an inference tree: --round when given; else the round the tree's evidence names
     (the seeds in its logs first, then its benchmark and compliance folders). Never a silent default."""
+    return RoundChoice(_detect_round(root, opts))
+
+
+def _detect_round(root: Path, opts: ValidateOptions) -> str:
     rounds = available_rounds(NAME)
     if opts.round:
         if opts.rules_file is None and opts.round not in rounds:

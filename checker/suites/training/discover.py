@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import NotASubmission
-from ..fs import JUNK, list_dir
+from ...errors import NotASubmission
+from ...fs import JUNK, list_dir
 
 RESULT_GLOB = "result_*.txt"  # what the round's summarizer and package checker read
 RESULT_NUMBERED = re.compile(r"^result_(\d+)\.txt$")

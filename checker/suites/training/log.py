@@ -1,4 +1,4 @@
-"""MLPerf Training result logs, one tolerant parser per format.
+"""MLPerf Training result logs (the training suite's log parser), one tolerant parser per format.
 
 - v0.5 `:::MLPv0.5.0 <benchmark> <ts> (<file>:<line>) <key>[: <value>]`
 - v0.6 `:::MLL <unix seconds> <key>: {"value": ..., "metadata": {...}}`
@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
-from ..fs import DEFAULT_MAX_BYTES, TextFile, decode
+from ...fs import DEFAULT_MAX_BYTES, TextFile, decode
 
 FORMAT_V05 = "MLPv0.5.0"
 FORMAT_V06 = "MLL"
@@ -44,6 +44,7 @@ PYDICT = "python-dict"  # payload written as a Python dict (single quotes, bare 
 STRING_NUMBER = "string-number"  # a number written as a string
 DUPLICATE = "duplicate"  # the same once-only key printed many times (many ranks)
 TIME_S = "time-s"  # an MLLOG record stamped with time_s (seconds) instead of time_ms
+QuirkKind = Literal["prefix", "interleaved", "unparsed", "python-dict", "string-number", "duplicate", "time-s"]
 
 _KEY = itemgetter(0)  # Event.key, read in C
 
@@ -326,17 +327,33 @@ def _mll_line(log: TrainingLog, i: int, line: str) -> None:
 _MLL_REC = re.compile(rb":::MLL(?:(?<![^\n]:::MLL)[ \t]+(\d+(?:\.\d*)?)[ \t]+([A-Za-z0-9_]+[ \t]*:.*))?")
 _TAIL = re.compile(rb"([A-Za-z0-9_]+)[ \t]*:[ \t]*(.*)", re.DOTALL)
 _TOKEN = b":::MLL"
-# What a record's tail (key and payload) says, shared by every log read: many logs repeat the
-# same records. Entries are immutable in use (each Event gets its own metadata dict). Kept
-# between logs only while small: over _SEEN_MAX_BYTES of tails (the whole v0.6 corpus holds
-# ~0.45 MB) it is emptied when a log is done; a tail over _SEEN_MAX_TAIL bytes is not kept.
-_SEEN: dict[bytes, tuple[str, Any, Any, tuple[tuple[str, str], ...]]] = {}
-_SEEN_SIZE = [0]  # bytes of tails in _SEEN
-_SEEN_MAX_BYTES = 4 << 20
-_SEEN_MAX_TAIL = 2_048
+Interpretation = tuple[str, Any, Any, tuple[tuple[str, str], ...]]  # key, value, metadata, notes
 
 
-def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
+class RecordCache:
+    """What a v0.6 record's tail (key and payload) says, for the logs of one validation run.
+
+    Many logs of a tree repeat the same records (every rank, every run), so a tail is interpreted
+    once per run. Entries are immutable in use (each Event gets its own metadata dict). Kept only
+    while small: over `max_bytes` of tails (the whole v0.6 corpus holds ~0.45 MB) it is emptied
+    when a log is done; a tail over `max_tail` bytes is not kept. One object per run, made by the
+    suite's build stage; never shared between runs.
+    """
+
+    def __init__(self, max_bytes: int = 4 << 20, max_tail: int = 2_048) -> None:
+        self.tails: dict[bytes, Interpretation] = {}
+        self.size = 0  # bytes of tails held
+        self.max_bytes = max_bytes
+        self.max_tail = max_tail
+
+    def log_done(self, added: int) -> None:
+        self.size += added
+        if self.size > self.max_bytes:
+            self.tails.clear()
+            self.size = 0
+
+
+def _parse_mll_bytes(log: TrainingLog, data: bytes, cache: RecordCache) -> None:
     """Every v0.6 record of a log's bytes, in order, the same as _parse_mll over its decoded token lines.
 
     Well-formed whole-line records (nearly all) are read without decoding their line, and a
@@ -344,7 +361,7 @@ def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
     any other shape (prefixed, interleaved, truncated, with a CR) is decoded and read by
     _mll_line. Also sets log.lines: newlines are counted once, between records, in C.
     """
-    seen = _SEEN
+    seen, max_tail = cache.tails, cache.max_tail
     added = 0
     payloads = log._payloads
     append = log.events.append
@@ -371,7 +388,7 @@ def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
                 key_b, payload_b = _TAIL.match(tail).group(1, 2)  # type: ignore[union-attr]
                 key = key_b.decode("ascii")
                 hit = (key, *_interpret(key, payload_b.decode("utf-8", "replace"), payloads))
-                if len(tail) <= _SEEN_MAX_TAIL:
+                if len(tail) <= max_tail:
                     seen[tail] = hit
                     added += len(tail)
             key, value, meta, notes = hit
@@ -398,10 +415,7 @@ def _parse_mll_bytes(log: TrainingLog, data: bytes) -> None:
         for kind, _ in notes:
             quirks[kind].count += n
     log.record_lines += n_lines
-    _SEEN_SIZE[0] += added
-    if _SEEN_SIZE[0] > _SEEN_MAX_BYTES:
-        seen.clear()
-        _SEEN_SIZE[0] = 0
+    cache.log_done(added)
     newlines = lineno - 1 + count(b"\n", counted)
     log.lines = newlines + (0 if data.endswith(b"\n") or not data else 1)
 
@@ -659,11 +673,12 @@ def detect_format_bytes(data: bytes) -> str:
     return FORMAT_EMPTY if not data.strip() else FORMAT_FOREIGN
 
 
-def parse_training_log_bytes(data: bytes) -> TrainingLog:
+def parse_training_log_bytes(data: bytes, cache: RecordCache | None = None) -> TrainingLog:
     """Parse a log from its bytes, the same as parse_training_log(read_log text); never raises.
 
     The v0.6 format, where logs are megabytes of other output around a few thousand
-    records, decodes only the record lines; other formats decode the whole text.
+    records, decodes only the record lines; other formats decode the whole text. `cache`
+    carries the v0.6 records already interpreted in this run (a fresh one when not given).
     """
     if b"\x00" in data:
         data = data.replace(b"\x00", b"")
@@ -676,7 +691,7 @@ def parse_training_log_bytes(data: bytes) -> TrainingLog:
         # an MLPerf token found in the bytes is found in the text: no second scan for it
         return parse_training_log(decode(data).text or "", fmt if fmt in (FORMAT_V05, FORMAT_V07) else None)
     log = TrainingLog(fmt)
-    _parse_mll_bytes(log, data)
+    _parse_mll_bytes(log, data, cache if cache is not None else RecordCache())
     return _finish(log)
 
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import UsageError
-from ..findings import Report, ResultRecord
+from ...engine.rules import available_rounds, load_ruleset
+from ...errors import RulesetError, UsageError
+from ...findings import Report, ResultRecord
+from .kinds import REGISTRY
+from .ruledata import TrainingRound
 
-# Column order as the published tables print them; other benchmarks follow alphabetically.
-BENCHMARK_ORDER = ("resnet", "ssd", "maskrcnn", "gnmt", "transformer", "ncf", "minigo", "bert", "dlrm")
-BENCHMARK_TITLES = {"resnet": "ResNet-50", "ssd": "SSD", "maskrcnn": "Mask R-CNN", "gnmt": "GNMT",
-                    "transformer": "Transformer", "ncf": "NCF", "minigo": "MiniGo", "bert": "BERT", "dlrm": "DLRM"}
 LEGEND = "* non-converged run(s) counted in the score   ! invalid result   absent: logs absent from this copy"
 
 
@@ -76,8 +76,40 @@ def _cell(r: ResultRecord) -> Cell:
                 runs=len(r.extra.get("runs") or []), id=r.id)
 
 
-def build_rows(reports: list[Report]) -> tuple[list[Row], list[str]]:
-    """Rows (one per submitter x system) and the benchmark columns present, in the published order."""
+@dataclass(frozen=True)
+class Columns:
+    """The benchmark columns of a table: in the rounds' order, with their titles."""
+
+    order: tuple[str, ...]
+    titles: dict[str, str]
+
+    def title(self, benchmark: str) -> str:
+        return self.titles.get(benchmark, benchmark)
+
+
+def columns(reports: list[Report]) -> Columns:
+    """The benchmarks of the reports' rounds, then of every shipped round (oldest first), in their rules' order.
+
+    A benchmark no round knows (a folder of the submitter's own) gets its folder name as title,
+    after the known ones, alphabetically.
+    """
+    shipped = sorted((r for r in available_rounds("training") if "-" not in r),
+                     key=lambda r: tuple(int(x) for x in re.findall(r"\d+", r)))
+    order: dict[str, str] = {}
+    for name in dict.fromkeys([*(rep.round for rep in reports), *shipped]):
+        if name not in available_rounds("training"):
+            continue  # a report of a rules file of the user's own
+        try:
+            rnd: TrainingRound = load_ruleset("training", name, REGISTRY, TrainingRound).model
+        except RulesetError:
+            continue
+        for b, spec in rnd.training.benchmarks.items():
+            order.setdefault(b, spec.title)
+    return Columns(tuple(order), order)
+
+
+def build_rows(reports: list[Report], cols: Columns | None = None) -> tuple[list[Row], list[str]]:
+    """Rows (one per submitter x system) and the benchmark columns present, in the rounds' order."""
     rows: dict[tuple[str, str, str, str], Row] = {}
     benches: set[str] = set()
     for rep in reports:
@@ -103,11 +135,13 @@ def build_rows(reports: list[Report]) -> tuple[list[Row], list[str]]:
                 rows[key] = row
             row.cells[r.benchmark] = _cell(r)
             benches.add(r.benchmark)
-    order = [b for b in BENCHMARK_ORDER if b in benches] + sorted(benches - set(BENCHMARK_ORDER))
+    known = (cols or columns(reports)).order
+    order = [b for b in known if b in benches] + sorted(benches - set(known))
     return sorted(rows.values(), key=Row.key), order
 
 
-def _fixed(row: Row) -> list[str]:
+def fixed_cells(row: Row) -> list[str]:
+    """The row's cells before the benchmark columns (HEAD)."""
     proc = f"{row.processor} x{row.count}" if row.processor and row.count is not None else row.processor
     return [row.submitter, row.system, row.division, row.status, proc, row.software]
 
@@ -115,27 +149,23 @@ def _fixed(row: Row) -> list[str]:
 HEAD = ["Submitter", "System", "Division", "Status", "Processor (count)", "Software"]
 
 
-def _title(b: str) -> str:
-    return BENCHMARK_TITLES.get(b, b)
-
-
-def render_markdown(rows: list[Row], benches: list[str]) -> str:
+def render_markdown(rows: list[Row], benches: list[str], cols: Columns) -> str:
     """A GitHub Markdown table with the legend below."""
-    head = HEAD + [f"{_title(b)} (min)" for b in benches]
+    head = HEAD + [f"{cols.title(b)} (min)" for b in benches]
 
-    from ..report.escape import md as esc
+    from ...report.escape import md as esc
 
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in HEAD) + "|" + "|".join("---:" for _ in benches)
              + "|"]
     for row in rows:
         cells = [row.cells[b].text() if b in row.cells else "" for b in benches]
-        lines.append("| " + " | ".join([*map(esc, _fixed(row)), *cells]) + " |")  # cells: our numbers and marks
+        lines.append("| " + " | ".join([*map(esc, fixed_cells(row)), *cells]) + " |")  # cells: our numbers and marks
     return "\n".join(lines) + "\n\n" + LEGEND + "\n"
 
 
-def render_csv(rows: list[Row], benches: list[str]) -> str:
+def render_csv(rows: list[Row], benches: list[str], cols: Columns) -> str:
     """CSV: minutes as numbers with two decimals, and a flags column per benchmark."""
-    from ..report.escape import csv_cell
+    from ...report.escape import csv_cell
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -159,7 +189,7 @@ def render_csv(rows: list[Row], benches: list[str]) -> str:
     return buf.getvalue()
 
 
-def render_json(rows: list[Row], benches: list[str]) -> str:
+def render_json(rows: list[Row], benches: list[str], cols: Columns) -> str:
     """JSON: the benchmark columns and one object per row."""
     doc = {
         "benchmarks": benches,
@@ -170,20 +200,20 @@ def render_json(rows: list[Row], benches: list[str]) -> str:
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
 
 
-def render_text(rows: list[Row], benches: list[str]) -> str:
+def render_text(rows: list[Row], benches: list[str], cols: Columns) -> str:
     """A Rich table, rendered to plain text at a width that fits it."""
     from rich.console import Console
     from rich.table import Table
 
-    from ..report.escape import term
+    from ...report.escape import term
 
     table = Table(title="MLPerf Training results (minutes to train)", show_lines=False)
     for h in HEAD:
         table.add_column(h, overflow="fold")
     for b in benches:
-        table.add_column(_title(b), justify="right", no_wrap=True)
+        table.add_column(cols.title(b), justify="right", no_wrap=True)
     for row in rows:
-        table.add_row(*map(term, _fixed(row)), *[row.cells[b].text() if b in row.cells else "" for b in benches])
+        table.add_row(*map(term, fixed_cells(row)), *[row.cells[b].text() if b in row.cells else "" for b in benches])
     buf = io.StringIO()
     console = Console(file=buf, width=max(120, 40 + 14 * len(benches) + 90), force_terminal=False,
                       color_system=None, legacy_windows=False, markup=False, emoji=False)
@@ -192,7 +222,7 @@ def render_text(rows: list[Row], benches: list[str]) -> str:
     return buf.getvalue()
 
 
-TABLE_FORMATS: dict[str, Callable[[list[Row], list[str]], str]] = {
+TABLE_FORMATS: dict[str, Callable[[list[Row], list[str], Columns], str]] = {
     "text": render_text,
     "markdown": render_markdown,
     "csv": render_csv,
@@ -205,5 +235,6 @@ def render_training_report(reports: list[Report], fmt: str) -> str:
     fn = TABLE_FORMATS.get(fmt)
     if fn is None:
         raise UsageError(f"unknown table format '{fmt}'", "Known formats: " + ", ".join(TABLE_FORMATS) + ".")
-    rows, benches = build_rows(reports)
-    return fn(rows, benches)
+    cols = columns(reports)
+    rows, benches = build_rows(reports, cols)
+    return fn(rows, benches, cols)

@@ -1,4 +1,4 @@
-"""Time to train: per run from its log, per result the olympic mean. Pure functions; thresholds come from rules."""
+"""Time to train: per run from its log, per result the olympic mean. Pure functions; thresholds come from the round."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from ..parse.training_log import FORMAT_EMPTY, FORMAT_FOREIGN, FORMAT_V07, TrainingLog
+from .log import FORMAT_EMPTY, FORMAT_FOREIGN, FORMAT_V07, TrainingLog
 
 METHOD_RUN = "run_stop-run_start"
 METHOD_EVAL_RESULT = "eval_result.timestamp"
@@ -209,7 +209,7 @@ class EntryScore:
     invalid: bool = False  # too many non-converged runs under the round's policy
 
 
-def olympic_score(minutes: list[float], converged: list[bool], policy: str, allowed_nonconverged: int,
+def olympic_score(minutes: list[float], converged: list[bool], policy: str, allowed_nonconverged: int | None,
                   start_order: list[float] | None = None, first_converged: int | None = None) -> EntryScore:
     """Drop the fastest and the slowest run, mean of the rest; non-converged runs per the round's policy.
 
@@ -234,9 +234,11 @@ def olympic_score(minutes: list[float], converged: list[bool], policy: str, allo
         return EntryScore(None, (), (), why=f"{len(idx)} timed run(s); the olympic mean needs at least 3")
     if policy == "drop-one":
         bad = [i for i in idx if not converged[i]]
-        if len(bad) > allowed_nonconverged:
+        if len(bad) > (allowed_nonconverged or 0):
             return EntryScore(None, (), tuple(bad), why=f"{len(bad)} runs did not converge", invalid=True)
         good = sorted((i for i in idx if converged[i]), key=lambda i: minutes[i])
+        if not good:
+            return EntryScore(None, (), tuple(bad), why="no run converged")
         if bad:
             dropped = (good[0], *bad)
             used = tuple(good[1:])

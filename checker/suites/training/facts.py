@@ -1,8 +1,14 @@
-"""Parse stage for training: read logs and system descriptions into typed facts the check kinds judge."""
+"""Parse stage for training: read logs and system descriptions into typed facts the check kinds judge.
+
+Everything round-specific comes from the round model (ruledata.TrainingRound): the benchmarks
+and their targets, how runs are timed and judged, how non-converged runs are scored, which
+schema a system description is read with.
+"""
 
 from __future__ import annotations
 
 import ast
+import difflib
 import json
 import math
 import re
@@ -10,11 +16,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..engine.ruleset import Ruleset
-from ..fs import DEFAULT_MAX_BYTES, read_text
-from ..parse.training_log import TrainingLog, parse_training_log_bytes, read_log_bytes
+from ...fs import read_text
+from ...resources import SchemaCache
 from .discover import RunFile, TrainingEntry, TrainingSubmitter, TrainingTree
+from .log import RecordCache, TrainingLog, parse_training_log_bytes, read_log_bytes
+from .ruledata import Benchmark, Training
 from .scoring import Convergence, EntryScore, RunTime, convergence, olympic_score, run_time
+
+
+@dataclass(frozen=True)
+class SchemaCheck:
+    """A system description against its round's schema: each kind of problem, in order."""
+
+    errors: tuple[tuple[str, str], ...] = ()  # (field path, the schema's message) for a field's value
+    missing: tuple[str, ...] = ()  # required fields not there ("a or b" where either will do)
+    misspelt: tuple[tuple[str, str], ...] = ()  # (field, the round's field it is close to)
+    unknown: tuple[str, ...] = ()  # fields the round's description does not define
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """What reading the files of one run needs: size limit, the run's schema and record caches."""
+
+    root: Path
+    max_bytes: int
+    schemas: SchemaCache
+    records: RecordCache
 
 
 @dataclass
@@ -31,6 +58,7 @@ class SystemFacts:
     problem_line: int | None = None
     schema: str | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    check: SchemaCheck = SchemaCheck()
 
 
 @dataclass
@@ -71,7 +99,7 @@ class EntryFacts:
 
     entry: TrainingEntry
     benchmark: str | None
-    bench: dict[str, Any]
+    bench: Benchmark | None  # the round's data for the benchmark (None: not a benchmark of the round)
     system: SystemFacts
     division: str
     runs: list[RunFacts] = field(default_factory=list)
@@ -81,13 +109,8 @@ class EntryFacts:
     submitter: str = ""  # the submitter's name (v0.5: submission.json's org)
 
     @property
-    def target(self) -> Any:
-        t = self.bench.get("target") or {}
-        return t.get("value")
-
-    @property
-    def unit(self) -> str:
-        return str((self.bench.get("target") or {}).get("unit", "fraction"))
+    def target(self) -> float | dict[str, float] | None:
+        return self.bench.target.value if self.bench is not None else None
 
 
 @dataclass
@@ -106,33 +129,9 @@ class TreeFacts:
 
     tree: TrainingTree
     round: str
-    policy: str
-    allowed_nonconverged: int
     systems: dict[tuple[str, str], SystemFacts] = field(default_factory=dict)
     entries: list[EntryFacts] = field(default_factory=list)
     submitters: list[SubmitterFacts] = field(default_factory=list)
-
-
-def training_data(ruleset: Ruleset, key: str, default: Any = None) -> Any:
-    """A value from the ruleset's `training` section (the `value` of a {value, source} entry)."""
-    v = ruleset.data.get("training", {}).get(key)
-    if isinstance(v, dict) and "value" in v:
-        return v["value"]
-    return default if v is None else v
-
-
-def benchmarks(ruleset: Ruleset) -> dict[str, dict[str, Any]]:
-    """The round's benchmarks (a benchmark set to null by a later round is gone)."""
-    return {k: v for k, v in ruleset.data.get("training", {}).get("benchmarks", {}).items() if v}
-
-
-def canonical_benchmark(ruleset: Ruleset, folder: str) -> str | None:
-    """The canonical benchmark of a folder name, aliases included (mask -> maskrcnn)."""
-    low = folder.lower()
-    for name, b in benchmarks(ruleset).items():
-        if low == name or low in [a.lower() for a in b.get("aliases", [])]:
-            return name
-    return None
 
 
 _DUMP_LINE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*:\s*(\{.*\})\s*$")
@@ -145,18 +144,18 @@ def _loose(text: str) -> Any:
         return text
 
 
-def read_system(root: Path, sub: TrainingSubmitter, system: str, round_schema: str, max_bytes: int) -> SystemFacts:
+def read_system(ctx: ReadContext, sub: TrainingSubmitter, system: str, rnd: Training) -> SystemFacts:
     """Read a system description: systems/<system>.json, else the v0.5-style results/<system>/entry.json."""
     expected = "/".join(p for p in (sub.rel, "systems", f"{system}.json") if p)
     rel = sub.system_files.get(system)
-    schema = round_schema
+    schema = rnd.system_schema.value
     form = "json"
     if rel is None and system in sub.entry_jsons:
-        rel, form, schema = sub.entry_jsons[system], "entry.json", "training/v0.5/entry.schema.json"
+        rel, form, schema = sub.entry_jsons[system], "entry.json", rnd.entry_schema.value
     facts = SystemFacts(sub, system, rel, expected, schema=schema)
     if rel is None:
         return facts
-    tf = read_text(root / rel, max_bytes)
+    tf = read_text(ctx.root / rel, ctx.max_bytes)
     if tf.text is None:
         facts.form, facts.problem = "unreadable", "; ".join(tf.problems)
         return facts
@@ -191,7 +190,47 @@ def read_system(root: Path, sub: TrainingSubmitter, system: str, round_schema: s
             facts.form = form
         facts.data = data
         facts.summary = summarise_system(data)
+        if facts.schema:
+            facts.check = check_schema(data, facts.schema, facts.form, ctx.schemas)
     return facts
+
+
+_REQUIRED = re.compile(r"'([^']+)' is a required property")
+
+
+def check_schema(data: dict[str, Any], schema_name: str, form: str, schemas: SchemaCache) -> SchemaCheck:
+    """Required fields, their types, and unknown (often misspelled) fields, per the round's schema.
+
+    A field close to one of the schema's (a misspelling) is named with that field; the fields of a
+    dump of log lines (form log-dump) are not listed as unknown, as they are not a description's.
+    """
+    schema, validator = schemas.get(schema_name)
+    missing: list[str] = []
+    errors: list[tuple[str, str]] = []
+    for err in sorted(validator.iter_errors(data), key=lambda e: (list(e.absolute_path), e.message)):
+        if err.validator == "required" and not err.absolute_path:
+            m = _REQUIRED.match(err.message)
+            missing.append(m.group(1) if m else err.message)
+        elif err.validator == "anyOf" and not err.absolute_path:
+            # the one top-level anyOf of the schemas: either of two fields
+            alternatives = [str(s["required"][0]) for s in err.validator_value
+                            if isinstance(s, dict) and len(s.get("required", ())) == 1]
+            missing.append(" or ".join(alternatives) if alternatives else err.message)
+        else:
+            errors.append(("/".join(str(p) for p in err.absolute_path) or "(the description)", err.message))
+    known = list(schema.get("properties", {}))
+    misspelt: list[tuple[str, str]] = []
+    unknown: list[str] = []
+    for f in sorted(data):
+        if f in known:
+            continue
+        close = difflib.get_close_matches(f.replace(" ", "_"), known, n=1, cutoff=0.8)
+        if close:
+            misspelt.append((f, close[0]))
+        else:
+            unknown.append(f)
+    return SchemaCheck(tuple(errors), tuple(missing), tuple(misspelt),
+                       tuple(unknown) if form != "log-dump" else ())
 
 
 def _get(d: dict[str, Any], *names: str) -> Any:
@@ -277,16 +316,16 @@ def summarise_system(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_run(root: Path, rf: RunFile, time_from: str, max_bytes: int) -> RunFacts:
+def read_run(ctx: ReadContext, rf: RunFile, time_from: str) -> RunFacts:
     """Read and parse one result log and derive its time (convergence is judged later, with the run's target)."""
     run = RunFacts(rf)
     if rf.absent:
         return run
-    data, problems = read_log_bytes(root / rf.rel, max_bytes)
+    data, problems = read_log_bytes(ctx.root / rf.rel, ctx.max_bytes)
     if data is None:
         run.problem = "; ".join(problems)
         return run
-    run.log = parse_training_log_bytes(data)
+    run.log = parse_training_log_bytes(data, ctx.records)
     run.time = run_time(run.log, time_from)
     return run
 
@@ -313,70 +352,61 @@ def _named_benchmark(runs: list[RunFacts]) -> str | None:
     return None
 
 
-def run_target(bench: dict[str, Any], division: str, log: TrainingLog | None) -> tuple[Any, str]:
+def run_target(bench: Benchmark | None, division: str, log: TrainingLog | None) -> tuple[Any, str]:
     """The target a run is held to, and a note when an alternative of the round's applies.
 
     An alternative (target.alternatives) applies in its division when the log's `key` is at
     least `at_least`: BERT closed at a global batch size of 8192 or more targets 0.706.
     """
-    t = bench.get("target") or {}
-    for alt in t.get("alternatives") or []:
-        if alt.get("division") and alt["division"] != division:
+    if bench is None:
+        return None, ""
+    for alt in bench.target.alternatives:
+        if alt.division and alt.division != division:
             continue
-        ev = log.first(str(alt.get("key"))) if log is not None else None
+        ev = log.first(alt.key) if log is not None else None
         v = ev.value if ev is not None else None
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= alt.get("at_least", 0):
-            return alt["value"], f"{alt['key']} {v} is at least {alt['at_least']}, so the target is {alt['value']}"
-    return t.get("value"), ""
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= alt.at_least:
+            return alt.value, f"{alt.key} {v} is at least {alt.at_least}, so the target is {alt.value}"
+    return bench.target.value, ""
 
 
-def judge_run(run: RunFacts, ef: EntryFacts, ruleset: Ruleset) -> None:
+def judge_run(run: RunFacts, ef: EntryFacts, rnd: Training) -> None:
     """Set the run's target and convergence by the round's way of judging it."""
     run.target, run.target_note = run_target(ef.bench, ef.division, run.log)
-    if run.log is None or run.target is None:
+    if run.log is None or run.target is None or ef.bench is None:
         return
-    t = ef.bench.get("target") or {}
-    run.conv = convergence(run.log, run.target, ef.unit, float32=bool(training_data(ruleset, "compare_float32", False)),
-                           below=t.get("below"), rescale=bool(t.get("rescale_percent", True)),
-                           before_stop=bool(training_data(ruleset, "converge_before_run_stop", False)))
-    need = training_data(ruleset, "converged_status", None)
-    ok_status = need is None or run.status in need or (run.status is None and None in need)
+    t = ef.bench.target
+    run.conv = convergence(run.log, run.target, t.unit, float32=rnd.compare_float32.value, below=t.below,
+                           rescale=t.rescale_percent, before_stop=rnd.converge_before_run_stop.value)
+    need = rnd.converged_status.value
+    ok_status = need is None or run.status in need
     run.converged = bool(run.conv.reached and ok_status)
 
 
-def build_facts(tree: TrainingTree, ruleset: Ruleset, known_max_bytes: int = DEFAULT_MAX_BYTES) -> TreeFacts:
+def build_facts(tree: TrainingTree, round_name: str, rnd: Training, ctx: ReadContext) -> TreeFacts:
     """Read every system description and log of the tree, then score each result."""
-    facts = TreeFacts(tree, ruleset.round, str(training_data(ruleset, "nonconverged", "count")),
-                      _allowed(ruleset))
-    round_schema = str(training_data(ruleset, "system_schema", ""))
+    facts = TreeFacts(tree, round_name)
     orgs: dict[str, str] = {}
     for sub in tree.submitters:
-        sf = read_submission_json(tree.root, sub, known_max_bytes)
+        sf = read_submission_json(ctx, sub)
         facts.submitters.append(sf)
         if sf.org:
             orgs[sub.rel] = sf.org
         for system in sub.result_systems:
-            facts.systems[(sub.rel, system)] = read_system(tree.root, sub, system, round_schema, known_max_bytes)
+            facts.systems[(sub.rel, system)] = read_system(ctx, sub, system, rnd)
     for entry in tree.entries:
-        runs: list[RunFacts] = []
         named = None
-        bname = canonical_benchmark(ruleset, entry.benchmark_dir) if not entry.loose else None
-        bench = benchmarks(ruleset).get(bname or "", {})
-        tf = bench.get("time_from", {})
-        time_from = str(tf.get("value", "run_stop") if isinstance(tf, dict) else tf or "run_stop")
-        for rf in entry.runs:
-            runs.append(read_run(tree.root, rf, time_from, known_max_bytes))
+        bname = rnd.benchmark_of(entry.benchmark_dir) if not entry.loose else None
+        runs = [read_run(ctx, rf, rnd.time_from_of(bname)) for rf in entry.runs]
         if entry.loose:
             # logs directly in results/<system>/: the benchmark is the one they name
             named = _named_benchmark(runs)
-            bname = canonical_benchmark(ruleset, named) if named else None
-            bench = benchmarks(ruleset).get(bname or "", {})
-            tf = bench.get("time_from", {})
-            loose_from = str(tf.get("value", "run_stop") if isinstance(tf, dict) else tf or "run_stop")
-            if loose_from != "run_stop":
+            bname = rnd.benchmark_of(named) if named else None
+            if rnd.time_from_of(bname) != rnd.time_from_of(None):
                 for r in runs:
                     if r.log is not None:
-                        r.time = run_time(r.log, loose_from)
+                        r.time = run_time(r.log, rnd.time_from_of(bname))
+        bench = rnd.benchmarks.get(bname or "")
         sysf = facts.systems[(entry.submitter_rel, entry.system)]
         ef = EntryFacts(entry, bname, bench, sysf, "", runs, named_benchmark=named,
                         submitter=orgs.get(entry.submitter_rel, entry.submitter))
@@ -387,29 +417,28 @@ def build_facts(tree: TrainingTree, ruleset: Ruleset, known_max_bytes: int = DEF
             if status:
                 sysf.summary["status"] = status
         for r in ef.runs:
-            judge_run(r, ef, ruleset)
-        score_entry(ef, ruleset, facts)
+            judge_run(r, ef, rnd)
+        score_entry(ef, rnd)
         facts.entries.append(ef)
     return facts
 
 
-def score_entry(ef: EntryFacts, ruleset: Ruleset, facts: TreeFacts) -> None:
+def score_entry(ef: EntryFacts, rnd: Training) -> None:
     """The olympic score of one result under the round's policy."""
     ef.scored = [r for r in ef.runs if r.minutes is not None]
-    sel = ef.bench.get("score_runs") or {}
-    first = sel.get("first_converged") if isinstance(sel, dict) else None
+    sel = ef.bench.score_runs if ef.bench is not None else None
     ef.score = olympic_score([r.minutes or 0.0 for r in ef.scored], [r.converged for r in ef.scored],
-                             facts.policy, facts.allowed_nonconverged,
+                             rnd.nonconverged.value, rnd.nonconverged.allowed,
                              start_order=[r.start_time if r.start_time is not None else math.inf for r in ef.scored],
-                             first_converged=int(first) if first else None)
+                             first_converged=sel.first_converged if sel is not None else None)
 
 
-def read_submission_json(root: Path, sub: TrainingSubmitter, max_bytes: int) -> SubmitterFacts:
+def read_submission_json(ctx: ReadContext, sub: TrainingSubmitter) -> SubmitterFacts:
     """The v0.5-style submission.json: a JSON object naming the org (the submitter's name)."""
     out = SubmitterFacts(sub)
     if sub.submission_json is None:
         return out
-    tf = read_text(root / sub.submission_json, max_bytes)
+    tf = read_text(ctx.root / sub.submission_json, ctx.max_bytes)
     if tf.text is None:
         out.submission_problem = "; ".join(tf.problems)
         return out
@@ -426,10 +455,3 @@ def read_submission_json(root: Path, sub: TrainingSubmitter, max_bytes: int) -> 
     else:
         out.org = data["org"].strip()
     return out
-
-
-def _allowed(ruleset: Ruleset) -> int:
-    for r in ruleset.rules:
-        if r.id == "train.runs.not-converged":
-            return int(r.params.get("allowed", 10**6))
-    return 10**6

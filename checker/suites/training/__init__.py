@@ -1,0 +1,1 @@
+"""The MLPerf Training suite: discover, facts (logs, system descriptions, scores), rules, tables."""
