@@ -47,6 +47,11 @@ enough performance samples, no ERROR line in its detail log) and its accuracy is
 or above reference × fraction, `hash=` present, accuracy log present and truncated, no ERROR line in
 the accuracy detail log; open: always). The value is the last run's, as its CSV row reports it.
 
+Output: in place of the official summary.csv (the final table's system columns) a TSV with what a
+comparison needs (verdict, value, accuracy, compliance column, and the ERROR/WARNING lines naming
+each result, its measurements, compliance folder or system); log lines keep the official wording so
+that they can be compared with the expected-outcome table.
+
 Where the official checker raises on malformed input (a system JSON without `status` or
 `submitter`, an accuracy score that is not a number, an open model it cannot map), this one raises
 too: the baseline reproduces its behaviour, not a better one.
