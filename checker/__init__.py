@@ -1,10 +1,7 @@
 """mlcheck: compliance checks, re-scoring and signed packaging for MLPerf submissions."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("mlcheck")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+# The one place the version is written: pyproject.toml reads it (tool.setuptools.dynamic), and the
+# CLI prints it without importing importlib.metadata (a tenth of a second at every start).
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

@@ -31,7 +31,6 @@ from .commands.common import (
     progress_bar,
     write_output,
 )
-from .commands.rules import check_rule_options
 from .errors import MlcheckError, UsageError
 
 EXIT_CODES = ("Exit codes: 0 no errors; 1 errors, or warnings with --strict; 2 usage error, not a "
@@ -279,6 +278,8 @@ def validate(
     outputs = [("--output", output)] if output is not None else []
     outputs += [(f"--report {t}", p) for t, p in targets] + step_summary_target(formats)
     check_outputs(outputs, [root])
+    from .commands.rules import check_rule_options
+
     check_rule_options(root, suite, round, rules, select, ignore, datasets)
     opts = ValidateOptions(
         suite=suite, round=round, rules_file=rules,
@@ -333,7 +334,7 @@ _register_commands()
 
 def main() -> None:
     """Console entry point: one place turns mlcheck's own errors into messages and exit codes."""
-    from .report.escape import visible
+    from .escape import visible
 
     try:
         # without standalone mode Click returns the code of typer.Exit instead of exiting

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -36,6 +37,8 @@ class SchemaCache:
 
     def get(self, name: str) -> tuple[dict[str, Any], jsonschema.protocols.Validator]:
         if name not in self._schemas:
+            import jsonschema  # on first use: commands that check no description never load it
+
             schema = load_schema(name)
             self._schemas[name] = (schema, jsonschema.Draft202012Validator(schema))
         return self._schemas[name]

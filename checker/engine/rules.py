@@ -20,11 +20,10 @@ import copy
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import msgspec
 import yaml
 
@@ -102,6 +101,8 @@ class Ruleset:
     sources: dict[str, str]
     model: Any  # the suite's typed round data (its ruledata module says which type)
     rules: tuple[Rule, ...]
+    # the rules files this run has read, so that other rounds' data (round detection) costs no re-read
+    library: RulesFiles = field(default_factory=lambda: RulesFiles(), compare=False, repr=False)
 
     def source_text(self, key: str) -> str:
         """A rule's source with the `sources` it names spelled out: the text its key names, or the
@@ -126,11 +127,16 @@ def available_rounds(suite: str) -> list[str]:
     return sorted(p.stem for p in folder.glob("v*.yaml")) if folder.is_dir() else []
 
 
-def _validator() -> jsonschema.protocols.Validator:
-    """The rules-file validator (building one is cheap; the shipped schema is trusted, not re-checked)."""
+def schema_problem(doc: dict[str, Any]) -> str | None:
+    """Where a rules document breaks schemas/rules.schema.json, and how; None when it matches."""
+    import jsonschema  # only a user's rules file is checked at run time (the suite checks the shipped ones)
+
     path = data_dir("schemas") / "rules.schema.json"
     schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(doc))
+    if error is None:
+        return None
+    return f"at {'/'.join(str(p) for p in error.absolute_path) or '(top)'}: {error.message}"
 
 
 def read_yaml(path: Path, what: str, max_bytes: int = MAX_RULES_BYTES) -> tuple[Any, bytes]:
@@ -158,18 +164,32 @@ def read_yaml(path: Path, what: str, max_bytes: int = MAX_RULES_BYTES) -> tuple[
     return doc, raw
 
 
+class RulesFiles:
+    """The rules files one run has read, each parsed once (a per-run object; nothing process-wide)."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, tuple[dict[str, Any], bytes]] = {}
+
+    def read(self, path: Path) -> tuple[dict[str, Any], bytes]:
+        key = str(path.resolve())
+        if key not in self._docs:
+            self._docs[key] = _read(path)
+        return self._docs[key]
+
+
 def _read(path: Path) -> tuple[dict[str, Any], bytes]:
     doc, raw = read_yaml(path, "rules file")
     if not isinstance(doc, dict):
         raise RulesetError(f"rules file {path.name} is not a mapping")
+    if path.resolve().is_relative_to(rules_root().resolve()):
+        return doc, raw  # a shipped rules file: tests/ checks each against the schema
     try:
-        error = jsonschema.exceptions.best_match(_validator().iter_errors(doc))
+        problem = schema_problem(doc)
     except RecursionError as exc:
         raise RulesetError(f"rules file {path.name} is nested too deeply") from exc
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top)"
+    if problem is not None:
         raise RulesetError(
-            f"rules file {path.name} does not match schemas/rules.schema.json at {where}: {error.message}",
+            f"rules file {path.name} does not match schemas/rules.schema.json {problem}",
             "Fix the rules file; every rule needs id, severity, kind, message and source.",
         )
     return doc, raw
@@ -190,8 +210,10 @@ def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _chain(suite: str, round_name: str, path: Path | None) -> list[tuple[Path, dict[str, Any], bytes]]:
+def _chain(suite: str, round_name: str, path: Path | None,
+           files: RulesFiles | None = None) -> list[tuple[Path, dict[str, Any], bytes]]:
     """The rules files from `round_name` (or `path`) back to the base round, base first."""
+    read = files.read if files is not None else _read
     chain: list[tuple[Path, dict[str, Any], bytes]] = []
     seen: set[str] = set()
     current: Path | None = path or (rules_root() / suite / f"{round_name}.yaml")
@@ -204,7 +226,7 @@ def _chain(suite: str, round_name: str, path: Path | None) -> list[tuple[Path, d
         if key in seen:
             raise RulesetError(f"rules file {current.name} extends itself (a cycle)")
         seen.add(key)
-        doc, raw = _read(current)
+        doc, raw = read(current)
         if doc["suite"] != suite:
             raise RulesetError(f"rules file {current.name} is for suite {doc['suite']}, not {suite}")
         chain.append((current, doc, raw))
@@ -236,14 +258,26 @@ def _convert(value: Any, typ: type[Any], where: str) -> Any:
                            "Fix the rules file; the message names the key.") from exc
 
 
+_NOT_DATA = ("rules", "overrides", "disable", "extends")
+
+
+def load_round_model(suite: str, round_name: str, model: type[Any], files: RulesFiles) -> Any:
+    """A shipped round's typed round data alone (its rules are not built), from the files of `files`."""
+    data: dict[str, Any] = {}
+    for _, doc, _ in _chain(suite, round_name, None, files):
+        data = merge(data, {k: v for k, v in doc.items() if k not in _NOT_DATA})
+    return _convert({k: v for k, v in data.items() if k not in META}, model, f"{round_name}: round data")
+
+
 def load_ruleset(suite: str, round_name: str, registry: Registry, model: type[Any] | None = None,
-                 path: Path | None = None) -> Ruleset:
+                 path: Path | None = None, files: RulesFiles | None = None) -> Ruleset:
     """Load rules/<suite>/<round>.yaml (or `path`), following `extends` to the base round."""
-    chain = _chain(suite, round_name, path)
+    files = files if files is not None else RulesFiles()
+    chain = _chain(suite, round_name, path, files)
     data: dict[str, Any] = {}
     raw_rules: dict[str, dict[str, Any]] = {}
     for file, doc, _ in chain:
-        data = merge(data, {k: v for k, v in doc.items() if k not in ("rules", "overrides", "disable", "extends")})
+        data = merge(data, {k: v for k, v in doc.items() if k not in _NOT_DATA})
         for r in doc.get("rules", []):
             if r["id"] in raw_rules:
                 raise RulesetError(f"{file.name}: rule {r['id']} is defined twice; use overrides to change it")
@@ -279,4 +313,4 @@ def load_ruleset(suite: str, round_name: str, registry: Registry, model: type[An
     sources = {str(k): str(v) for k, v in (data.get("sources") or {}).items()}
     return Ruleset(suite=suite, round=str(last["round"]), title=str(last.get("title", "")),
                    files=tuple(f"{suite}/{p.name}" for p, _, _ in chain), digest=digest, sources=sources,
-                   model=typed, rules=tuple(rules))
+                   model=typed, rules=tuple(rules), library=files)

@@ -18,6 +18,10 @@ from . import evaluators
 from .reader import LogScan, scan_log
 from .score import CannotScore, Score
 
+# below this many log bytes in all, the jobs run in this process: a pool's start (fork, imports, pickling
+# the ground truth) is slower than reading that much (a few tenths of a second at the reader's speed)
+INLINE_BYTES = 32 << 20
+
 
 @dataclass(frozen=True)
 class Job:
@@ -61,8 +65,9 @@ def run_job(job: Job) -> JobResult:
 
 
 def map_jobs(jobs: list[Job], workers: int, on_done: Callable[[JobResult], None] | None = None) -> Iterator[JobResult]:
-    """Run jobs, in a process pool when there are several and more than one worker."""
-    if workers <= 1 or len(jobs) <= 1:
+    """Run jobs, in a process pool when there are several, more than one worker, and enough bytes to
+    pay for the pool (starting one costs about as much as reading INLINE_BYTES here)."""
+    if workers <= 1 or len(jobs) <= 1 or sum(_size(j.log) for j in jobs) < INLINE_BYTES:
         for j in jobs:
             o = run_job(j)
             if on_done:

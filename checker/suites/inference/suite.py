@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ...engine.rules import Ruleset, available_rounds, load_ruleset
+from ...engine.rules import Ruleset, RulesFiles, available_rounds, load_round_model
 from ...engine.run import Scope
 from ...errors import NotASubmission, UsageError
 from ...findings import ResultRecord
@@ -35,13 +35,10 @@ def detect(root: Path) -> bool:
     return True
 
 
-def _base_rounds() -> dict[str, InferenceRound]:
-    """Every shipped base round (no -variant) with its round data."""
-    out: dict[str, InferenceRound] = {}
-    for name in available_rounds(NAME):
-        if "-" not in name:
-            out[name] = load_ruleset(NAME, name, REGISTRY, InferenceRound).model
-    return out
+def _base_rounds(files: RulesFiles) -> dict[str, InferenceRound]:
+    """Every shipped base round (no -variant) with its round data (read through the run's `files`)."""
+    return {name: load_round_model(NAME, name, InferenceRound, files)
+            for name in available_rounds(NAME) if "-" not in name}
 
 
 # the three seeds lines of a summary's Test Parameters Used section (enough to tell a round)
@@ -105,7 +102,7 @@ def _detect_round(root: Path, opts: ValidateOptions) -> str:
         return opts.round
     if opts.rules_file is not None:
         return "custom"
-    base = _base_rounds()
+    base = _base_rounds(RulesFiles())
     if len(base) == 1:
         return next(iter(base))
     found = _evidence(root, base)
@@ -157,7 +154,7 @@ def build(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
     rnd: InferenceRound = ruleset.model
     tree = discover_inference(root, tuple(rnd.layout.divisions), tuple(rnd.layout.submitter_parts))
     facts = attach_compliance(build_facts(tree, rnd, opts), rnd, opts)
-    base = _base_rounds()
+    base = _base_rounds(ruleset.library)
     facts = dataclasses.replace(facts, seed_rounds=_seed_rounds(facts, base))
     facts = dataclasses.replace(facts, round_note=round_note(facts, base, opts))
     if opts.only_results is not None:

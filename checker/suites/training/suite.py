@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-from ...engine.rules import Ruleset, available_rounds, load_ruleset
+from ...engine.rules import Ruleset, RulesFiles, available_rounds, load_round_model
 from ...engine.run import Scope
 from ...errors import UsageError
 from ...findings import ResultRecord
@@ -93,9 +93,9 @@ def log_formats(root: Path, known_absent: frozenset[str] = frozenset()) -> Count
     return found
 
 
-def _log_format(round_name: str) -> str:
+def _log_format(round_name: str, files: RulesFiles) -> str:
     """The log format a shipped round's rules name."""
-    rnd: TrainingRound = load_ruleset(NAME, round_name, REGISTRY, TrainingRound).model
+    rnd: TrainingRound = load_round_model(NAME, round_name, TrainingRound, files)
     return rnd.training.log_format.value
 
 
@@ -103,7 +103,8 @@ def _base_rounds() -> dict[str, str]:
     """Every shipped base round (no -variant), oldest first, with the log format its rules name."""
     names = sorted((r for r in available_rounds(NAME) if "-" not in r),
                    key=lambda r: tuple(int(x) for x in re.findall(r"\d+", r)))
-    return {name: _log_format(name) for name in names}
+    files = RulesFiles()
+    return {name: _log_format(name, files) for name in names}
 
 
 def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset()) -> RoundChoice:
@@ -123,7 +124,7 @@ def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset()
             raise UsageError(f"{root} is named for training round {rnd} ('{folder}'), which mlcheck has no rules for",
                              f"Known rounds: {', '.join(available_rounds(NAME))}. Pass --round to judge it by one of "
                              "them.")
-        if formats and set(formats) != {_log_format(rnd)}:
+        if formats and set(formats) != {_log_format(rnd, RulesFiles())}:
             raise UsageError(f"{root} is named for training round {rnd} ('{folder}') but its logs are in another "
                              f"round's format ({seen})", "Pass --round to choose the rules.")
         return RoundChoice(rnd, f"folder name '{folder}'" + (f"; logs agree ({seen})" if seen else ""))
