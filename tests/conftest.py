@@ -12,6 +12,13 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """-n auto: one worker more than cores. The sample's regeneration runs LoadGen on its clock for
+    over a minute at a third of a core; the extra worker keeps both cores busy meanwhile."""
+    return (os.cpu_count() or 1) + 1
+
+
 def _unpack() -> Path | None:
     env = os.environ.get("MLCHECK_CORPUS")
     if env:

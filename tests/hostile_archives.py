@@ -1,7 +1,7 @@
 """Hostile archives for verify: sparse members, gzip bombs, trailing data, oversized headers.
 
 Each builder returns bytes small enough to keep in a test; what they expand to is the attack.
-Shared by tests/test_hostile_package.py and bench/bench_verify_bounds.py.
+Shared by tests/integration/test_hostile_package.py and bench/bench_verify_bounds.py.
 """
 
 from __future__ import annotations

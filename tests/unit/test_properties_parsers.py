@@ -160,7 +160,8 @@ sys_json_bytes = st.one_of(
 )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# a whole validation per example: 30 keep it to a few seconds (the fuzz harness in bench/ runs longer)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=sys_json_bytes)
 def test_system_json_any_bytes(sys_tree: Path, data: bytes) -> None:
     """Whatever systems/<sys>.json holds, validate gives a Report whose system findings say why."""

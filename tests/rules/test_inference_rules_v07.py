@@ -16,7 +16,7 @@ from checker.api import SUITES, ValidateOptions, load_suite_ruleset, validate
 from checker.engine.rules import available_rounds
 from checker.findings import Report, Severity
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "reference_logs" / "inference_v0.7"
 SUB = "closed/MLCheckSample"
 EDGE = f"{SUB}/results/tiny_edge"

@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "reference_logs" / "inference_v0.5"
 needs_sample = pytest.mark.skipif(not SAMPLE.is_dir(), reason="reference_logs sample not generated")
 

@@ -1,6 +1,6 @@
 """Golden files for every CI output format, rendered from one hand-built Report.
 
-Regenerate after an intended change with: MLCHECK_UPDATE_GOLDEN=1 python -m pytest tests/test_formats_golden.py
+Regenerate after an intended change with: MLCHECK_UPDATE_GOLDEN=1 python -m pytest tests/integration/test_formats_golden.py
 and review the diff of tests/golden/.
 """
 
@@ -20,7 +20,7 @@ from checker.report.junit import render_junit
 from checker.report.sarif import render_sarif
 from checker.report.text import render_text
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 
 CASES: dict[str, tuple[str, Callable[[Report], str]]] = {
     "github": ("report.github.txt", lambda r: render(r, "github")),

@@ -16,7 +16,7 @@ from formats_fixtures import sample_report
 from checker.findings import Finding, Report, Severity
 from checker.report.text import color_wanted, render_text, verdict_text
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 CSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colours, and the cursor codes of the progress bar
 

@@ -225,7 +225,7 @@ def test_waivers_are_recorded_and_reapplied_by_verify(tmp_path: Path) -> None:
     assert v.returncode == 0, v.stdout + v.stderr
 
 
-SAMPLE = Path(__file__).resolve().parents[1] / "reference_logs" / "inference_v0.5"
+SAMPLE = Path(__file__).resolve().parents[2] / "reference_logs" / "inference_v0.5"
 
 
 @pytest.mark.slow

@@ -36,7 +36,7 @@ from inference_mutations import (
 from checker.api import ValidateOptions, validate
 from checker.findings import Report, Severity
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "reference_logs" / "inference_v0.5"
 SUB = "closed/MLCheckSample"
 RES = f"{SUB}/results/tiny_cpu/resnet"

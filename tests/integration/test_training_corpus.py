@@ -12,7 +12,7 @@ from checker.findings import Report
 from checker.fs import read_text
 from checker.suites.training.log import parse_training_log
 
-EXPECTED = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+EXPECTED = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
 pytestmark = pytest.mark.corpus
 

@@ -19,7 +19,7 @@ from checker.changed import validate_changed
 from checker.errors import UsageError
 from checker.waivers import Waiver, apply_waivers, load_waivers, parse_waivers
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SUB = "closed/Acme"
 OFFLINE = f"{SUB}/results/box1/resnet/Offline"
 SINGLE = f"{SUB}/results/box1/resnet/SingleStream"

@@ -26,7 +26,7 @@ from checker.report.github import (
 )
 from checker.report.sarif import render_sarif
 
-SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0-subset.schema.json").read_text())
+SARIF_SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "sarif-2.1.0-subset.schema.json").read_text())
 
 
 def many_findings(errors: int, warnings: int, root: str = "sub") -> Report:
@@ -170,7 +170,7 @@ def test_csv_rows_and_formula_defusing() -> None:
 
 
 def test_json_report_lists_waivers_and_matches_the_schema() -> None:
-    schema = json.loads((Path(__file__).parents[1] / "schemas" / "report.schema.json").read_text())
+    schema = json.loads((Path(__file__).parents[2] / "schemas" / "report.schema.json").read_text())
     doc = json.loads(render(sample_report(), "json"))
     jsonschema.validate(doc, schema)
     assert doc["summary"]["waived"] == 1 and doc["summary"]["errors"] == 1

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 REFERENCE = REPO / "reference_logs"
 SAMPLE = REFERENCE / "inference_v0.5" / "closed" / "MLCheckSample"
 sys.path.insert(0, str(REFERENCE))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # one worker builds the wheel once for the module (the suite runs with --dist loadgroup)
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
