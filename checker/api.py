@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import __version__
-from .engine.rules import Ruleset, load_ruleset
+from .engine.rules import Ruleset, RulesFiles, load_ruleset
 from .engine.run import run_rules
 from .errors import NotASubmission, UsageError
 from .findings import Report, RuleInfo
@@ -53,9 +53,11 @@ def suite_of(name: str) -> Suite:
     return SUITES[name]
 
 
-def load_suite_ruleset(suite: Suite, round_name: str, rules_file: Path | None = None) -> Ruleset:
-    """A suite's ruleset for a round (or a rules file of the user's), with its typed round model."""
-    return load_ruleset(suite.name, round_name, suite.registry, suite.model, rules_file)
+def load_suite_ruleset(suite: Suite, round_name: str, rules_file: Path | None = None,
+                       files: RulesFiles | None = None) -> Ruleset:
+    """A suite's ruleset for a round (or a rules file of the user's), with its typed round model; `files`
+    are the rules files the run has read already (each file is parsed once a run)."""
+    return load_ruleset(suite.name, round_name, suite.registry, suite.model, rules_file, files)
 
 
 def rule_catalogue(ruleset: Ruleset) -> tuple[RuleInfo, ...]:
@@ -70,7 +72,9 @@ def rescore(root: Path, options: ValidateOptions) -> Report:
     folders, the evaluators, and the accuracy and rescore rules (options.select narrows them further)."""
     from .suites.inference import suite as inference
 
-    ruleset = load_suite_ruleset(INFERENCE, INFERENCE.detect_round(root, options).round, options.rules_file)
+    files = RulesFiles()
+    ruleset = load_suite_ruleset(INFERENCE, INFERENCE.detect_round(root, options, files).round,
+                                 options.rules_file, files)
     facts = inference.build_accuracy(root, ruleset, options)
     report = Report(tool=f"mlcheck {__version__}", suite=INFERENCE.name, round=ruleset.round, root=str(root),
                     ruleset=ruleset.describe(), rules=rule_catalogue(ruleset))
@@ -87,13 +91,15 @@ def rescore(root: Path, options: ValidateOptions) -> Report:
 RESCORE_RULES = ("inf.rescore.", "inf.accuracy.", "inf.layout.known-absent", "inf.layout.accuracy-files")
 
 
-def validate(root: Path, options: ValidateOptions | None = None) -> Report:
-    """Validate a submission tree and return the Report (never raises for problems in the tree)."""
+def validate(root: Path, options: ValidateOptions | None = None, files: RulesFiles | None = None) -> Report:
+    """Validate a submission tree and return the Report (never raises for problems in the tree).
+    `files`: the rules files this run has read already (the CLI's option checks read them first)."""
     opts = options or ValidateOptions()
     root = Path(root)
+    files = files if files is not None else RulesFiles()
     suite = suite_of(opts.suite or detect_suite(root))
-    choice = suite.detect_round(root, opts)
-    ruleset = load_suite_ruleset(suite, choice.round, opts.rules_file)
+    choice = suite.detect_round(root, opts, files)
+    ruleset = load_suite_ruleset(suite, choice.round, opts.rules_file, files)
     facts = suite.build(root, ruleset, opts)
     described = {**ruleset.describe(), **({"chosen_by": choice.how} if choice.how else {})}
     report = Report(tool=f"mlcheck {__version__}", suite=suite.name, round=ruleset.round, root=str(root),

@@ -149,13 +149,14 @@ def _depends(res: InferenceResult, parts: list[str], bench_index: Callable[[str]
 def _rule_files(root: Path, options: ValidateOptions) -> tuple[str, list[Path], InferenceRound | None]:
     """The suite and the rule files this run uses, with the round's data (inference)."""
     from .api import SUITES, detect_suite, load_suite_ruleset
-    from .engine.rules import rules_root
+    from .engine.rules import RulesFiles, rules_root
 
     suite = options.suite or detect_suite(root)
     if suite != "inference":
         return suite, [], None
     s = SUITES[suite]
-    ruleset = load_suite_ruleset(s, s.detect_round(root, options).round, options.rules_file)
+    read = RulesFiles()
+    ruleset = load_suite_ruleset(s, s.detect_round(root, options, read).round, options.rules_file, read)
     folder = Path(options.rules_file).parent if options.rules_file else rules_root() / "inference"
     files = [(folder / PurePosixPath(f).name).resolve() for f in ruleset.files]
     return suite, files, ruleset.model

@@ -279,8 +279,10 @@ def validate(
     outputs += [(f"--report {t}", p) for t, p in targets] + step_summary_target(formats)
     check_outputs(outputs, [root])
     from .commands.rules import check_rule_options
+    from .engine.rules import RulesFiles
 
-    check_rule_options(root, suite, round, rules, select, ignore, datasets)
+    files = RulesFiles()  # the rules files this run reads, parsed once for the checks and the run
+    check_rule_options(root, suite, round, rules, select, ignore, datasets, files)
     opts = ValidateOptions(
         suite=suite, round=round, rules_file=rules,
         known_absent=load_known_absent(known_absent, root),
@@ -292,7 +294,7 @@ def validate(
     if changed_since:
         result = validate_changed(root, changed_since, opts)
     else:
-        result = run_validate(root, opts)
+        result = run_validate(root, opts, files)
     level = show or ("all" if show_info else None)
     for tfmt, tpath in targets:
         # a text report in a file: a fixed, readable width and no colour

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..engine.rules import Ruleset, available_rounds
+from ..engine.rules import Ruleset, RulesFiles, available_rounds
 from ..errors import RulesetError, UsageError
 
 SUITES = ("inference", "training")
@@ -30,11 +30,12 @@ def register(app: typer.Typer) -> None:
     app.command("rules")(rules_cmd)
 
 
-def load_ruleset(suite: str, round_name: str, rules_file: Path | None = None) -> Ruleset:
+def load_ruleset(suite: str, round_name: str, rules_file: Path | None = None,
+                 files: RulesFiles | None = None) -> Ruleset:
     """A suite's ruleset (typed params and round model)."""
     from ..api import load_suite_ruleset, suite_of
 
-    return load_suite_ruleset(suite_of(suite), round_name, rules_file)
+    return load_suite_ruleset(suite_of(suite), round_name, rules_file, files)
 
 
 def _base_rounds(suite: str) -> list[str]:
@@ -47,7 +48,7 @@ def _base_rounds(suite: str) -> list[str]:
 
 
 def load_rulesets(suite: str | None = None, round: str | None = None,
-                  rules_file: Path | None = None) -> list[Ruleset]:
+                  rules_file: Path | None = None, files: RulesFiles | None = None) -> list[Ruleset]:
     """The rulesets a run may use: the --rules file, the --round of the suite(s), or every shipped round."""
     suites = [suite] if suite else list(SUITES)
     out: list[Ruleset] = []
@@ -55,7 +56,7 @@ def load_rulesets(suite: str | None = None, round: str | None = None,
     for s in suites:
         if rules_file is not None:
             try:
-                out.append(load_ruleset(s, round or "custom", rules_file))
+                out.append(load_ruleset(s, round or "custom", rules_file, files))
             except RulesetError as exc:
                 if suite:
                     raise  # the suite was named: its file must be for it
@@ -64,7 +65,7 @@ def load_rulesets(suite: str | None = None, round: str | None = None,
         rounds = _base_rounds(s)
         if round is not None:
             rounds = [r for r in rounds if r == round]
-        out.extend(load_ruleset(s, r) for r in rounds)
+        out.extend(load_ruleset(s, r, files=files) for r in rounds)
     if not out and rules_file is not None and failed is not None:
         raise failed  # the file is for no suite: say why, as loading it for the run would
     if not out and round is not None:
@@ -188,8 +189,11 @@ def _check_json(name: str, path: Path) -> None:
 
 
 def check_rule_options(root: Path, suite: str | None, round: str | None, rules_file: Path | None,
-                       select: Iterable[str], ignore: Iterable[str], datasets: dict[str, Path]) -> None:
-    """--select/--ignore prefixes and --dataset names and files, against the rules the run will use."""
+                       select: Iterable[str], ignore: Iterable[str], datasets: dict[str, Path],
+                       files: RulesFiles | None = None) -> None:
+    """--select/--ignore prefixes and --dataset names and files, against the rules the run will use
+    (read through the run's `files`, so the run does not parse them again)."""
+    files = files if files is not None else RulesFiles()
 
     select, ignore = list(select), list(ignore)
     if not (select or ignore or datasets):
@@ -206,8 +210,8 @@ def check_rule_options(root: Path, suite: str | None, round: str | None, rules_f
         from ..options import ValidateOptions
 
         if suite in SUITES:  # the round the run will use, as it detects it
-            round = SUITES[suite].detect_round(root, ValidateOptions(suite=suite)).round
-    rulesets = load_rulesets(suite, round, rules_file)
+            round = SUITES[suite].detect_round(root, ValidateOptions(suite=suite), files).round
+    rulesets = load_rulesets(suite, round, rules_file, files)
     ids = rule_ids(rulesets)
     where = ", ".join(sorted({f"{rs.suite} {rs.round}" for rs in rulesets}))
     check_prefixes("--select", select, ids, where)

@@ -169,6 +169,7 @@ class RulesFiles:
 
     def __init__(self) -> None:
         self._docs: dict[str, tuple[dict[str, Any], bytes]] = {}
+        self.models: dict[tuple[str, str], Any] = {}  # (suite, round) -> its typed round data
 
     def read(self, path: Path) -> tuple[dict[str, Any], bytes]:
         key = str(path.resolve())
@@ -262,11 +263,14 @@ _NOT_DATA = ("rules", "overrides", "disable", "extends")
 
 
 def load_round_model(suite: str, round_name: str, model: type[Any], files: RulesFiles) -> Any:
-    """A shipped round's typed round data alone (its rules are not built), from the files of `files`."""
-    data: dict[str, Any] = {}
-    for _, doc, _ in _chain(suite, round_name, None, files):
-        data = merge(data, {k: v for k, v in doc.items() if k not in _NOT_DATA})
-    return _convert({k: v for k, v in data.items() if k not in META}, model, f"{round_name}: round data")
+    """A shipped round's typed round data alone (its rules are not built), read once a run through `files`."""
+    if (suite, round_name) not in files.models:
+        data: dict[str, Any] = {}
+        for _, doc, _ in _chain(suite, round_name, None, files):
+            data = merge(data, {k: v for k, v in doc.items() if k not in _NOT_DATA})
+        files.models[suite, round_name] = _convert({k: v for k, v in data.items() if k not in META}, model,
+                                                   f"{round_name}: round data")
+    return files.models[suite, round_name]
 
 
 def load_ruleset(suite: str, round_name: str, registry: Registry, model: type[Any] | None = None,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.registry import Registry
-from ..engine.rules import Ruleset
+from ..engine.rules import Ruleset, RulesFiles
 from ..engine.run import Scope
 from ..findings import ResultRecord
 from ..options import ValidateOptions
@@ -33,7 +33,8 @@ class Suite:
     registry: Registry
     model: type[Any] | None  # the typed round model the loader builds from a rules file
     detect: Callable[[Path], bool]  # does this tree look like one of the suite's submissions?
-    detect_round: Callable[[Path, ValidateOptions], RoundChoice]  # the round of a tree (--round decides when given)
+    # the round of a tree (--round decides when given); other rounds' files are read through the run's RulesFiles
+    detect_round: Callable[[Path, ValidateOptions, RulesFiles], RoundChoice]
     build: Callable[[Path, Ruleset, ValidateOptions], Any]  # the facts, after every stage
     scopes: Callable[[Any, ValidateOptions], Iterable[Scope]]  # what the rules run over
     records: Callable[[Any, Ruleset], list[ResultRecord]]  # the report's results

@@ -88,13 +88,13 @@ def _evidence(root: Path, rounds: dict[str, InferenceRound], limit: int = 20) ->
     return found
 
 
-def detect_round(root: Path, opts: ValidateOptions) -> RoundChoice:
+def detect_round(root: Path, opts: ValidateOptions, files: RulesFiles) -> RoundChoice:
     """The round of an inference tree: --round when given; else the round the tree's evidence names
     (the seeds in its logs first, then its benchmark and compliance folders). Never a silent default."""
-    return RoundChoice(_detect_round(root, opts))
+    return RoundChoice(_detect_round(root, opts, files))
 
 
-def _detect_round(root: Path, opts: ValidateOptions) -> str:
+def _detect_round(root: Path, opts: ValidateOptions, files: RulesFiles) -> str:
     rounds = available_rounds(NAME)
     if opts.round:
         if opts.rules_file is None and opts.round not in rounds:
@@ -102,7 +102,7 @@ def _detect_round(root: Path, opts: ValidateOptions) -> str:
         return opts.round
     if opts.rules_file is not None:
         return "custom"
-    base = _base_rounds(RulesFiles())
+    base = _base_rounds(files)
     if len(base) == 1:
         return next(iter(base))
     found = _evidence(root, base)

@@ -99,15 +99,15 @@ def _log_format(round_name: str, files: RulesFiles) -> str:
     return rnd.training.log_format.value
 
 
-def _base_rounds() -> dict[str, str]:
+def _base_rounds(files: RulesFiles) -> dict[str, str]:
     """Every shipped base round (no -variant), oldest first, with the log format its rules name."""
     names = sorted((r for r in available_rounds(NAME) if "-" not in r),
                    key=lambda r: tuple(int(x) for x in re.findall(r"\d+", r)))
-    files = RulesFiles()
     return {name: _log_format(name, files) for name in names}
 
 
-def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset()) -> RoundChoice:
+def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset(),
+                          files: RulesFiles | None = None) -> RoundChoice:
     """The round of a training tree, from its round-root name and its logs' format; never silently another round.
 
     A folder name (v0.5.0, training_v0.7, …) decides when the logs agree with it; logs in two
@@ -115,6 +115,7 @@ def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset()
     that ask for --round. Without a name, the format decides: the shipped round whose rules
     name it (the latest such round; later rounds than the shipped ones may write it too).
     """
+    files = files if files is not None else RulesFiles()
     named = named_round(root)
     formats = log_formats(root, known_absent)
     seen = ", ".join(f"{n} with {FORMAT_TOKENS[f]} lines" for f, n in formats.most_common())
@@ -124,11 +125,11 @@ def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset()
             raise UsageError(f"{root} is named for training round {rnd} ('{folder}'), which mlcheck has no rules for",
                              f"Known rounds: {', '.join(available_rounds(NAME))}. Pass --round to judge it by one of "
                              "them.")
-        if formats and set(formats) != {_log_format(rnd, RulesFiles())}:
+        if formats and set(formats) != {_log_format(rnd, files)}:
             raise UsageError(f"{root} is named for training round {rnd} ('{folder}') but its logs are in another "
                              f"round's format ({seen})", "Pass --round to choose the rules.")
         return RoundChoice(rnd, f"folder name '{folder}'" + (f"; logs agree ({seen})" if seen else ""))
-    rounds = _base_rounds()
+    rounds = _base_rounds(files)
     by_logs = {[r for r, f in rounds.items() if f == fmt][-1] for fmt in formats if fmt in rounds.values()}
     if not by_logs:
         raise UsageError(f"cannot tell which training round {root} belongs to: no log is in an MLPerf format",
@@ -143,7 +144,7 @@ def choose_training_round(root: Path, known_absent: frozenset[str] = frozenset()
     return RoundChoice(rnd, how)
 
 
-def detect_round(root: Path, opts: ValidateOptions) -> RoundChoice:
+def detect_round(root: Path, opts: ValidateOptions, files: RulesFiles) -> RoundChoice:
     """The round of a training tree: --round (or --rules) when given, else choose_training_round."""
     if opts.rules_file is not None:
         return RoundChoice(opts.round or "custom", "--rules")
@@ -152,7 +153,7 @@ def detect_round(root: Path, opts: ValidateOptions) -> RoundChoice:
             raise UsageError(f"no training rules for round '{opts.round}'",
                              "Known rounds: " + ", ".join(available_rounds(NAME)) + ".")
         return RoundChoice(opts.round, "--round")
-    return choose_training_round(root, opts.known_absent)
+    return choose_training_round(root, opts.known_absent, files)
 
 
 def build(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
