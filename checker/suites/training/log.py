@@ -426,56 +426,93 @@ _MLLOG = ":::MLLOG"
 _FAST = msgspec.json.Decoder()  # strict JSON; whatever it refuses is read by the json module
 
 
+class _Record(msgspec.Struct):
+    """The fields mlcheck reads from a well-formed ':::MLLOG' record (the others are ignored)."""
+
+    key: str
+    time_ms: float
+    value: Any = None
+    metadata: dict[str, Any] | None = None
+
+
+_BATCH = msgspec.json.Decoder(list[_Record])
+_BATCH_LINES = 512  # clean lines decoded in one call; a line the batch refuses costs its batch the line path
+
+
 def _parse_mllog(log: TrainingLog, token_lines: list[tuple[int, str]]) -> None:
     """Every ':::MLLOG' record, from the lines holding the token (the rest of a log is other output).
 
-    A clean line (the token first and once, then a JSON object with a string key, a finite
-    numeric time_ms, an object or no metadata, nothing written as a string to convert) is
-    decoded by msgspec and kept in one step; any other line takes the tolerant path, which
-    gives the same records for what both read.
+    Clean lines (the token first and once, then a JSON object) are decoded a batch at a time into
+    typed records; a record that is not plain (a string where a number belongs, no finite time_ms,
+    non-object metadata, …), and every other line, takes the per-line path, which gives the same
+    records for what both read. Records keep their order.
     """
-    append = log.events.append
-    fast, new_event, event, isfinite = _FAST.decode, _new_event, Event, math.isfinite
+    batch: list[tuple[int, str]] = []
     for i, line in token_lines:
         if line.startswith(":::MLLOG {") and line.count(_MLLOG) == 1:
-            try:
-                obj = fast(line[9:])
-            except (msgspec.DecodeError, RecursionError):
-                obj = None
-            if type(obj) is dict:
-                key, t, m, value = obj.get("key"), obj.get("time_ms"), obj.get("metadata"), obj.get("value")
-                if (type(key) is str and (type(t) is float or type(t) is int) and isfinite(t)
-                        and (m is None or type(m) is dict) and not (type(value) is str and key.startswith("eval_"))
-                        and not (m and (type(m.get("epoch_num")) is str or type(m.get("samples_count")) is str))):
-                    log.record_lines += 1
-                    append(new_event(event, (key, value, m if m is not None else {}, t / 1000.0, i)))
-                    continue
-            if obj is not None:
-                log.record_lines += 1
-                _mllog_record(log, obj, i, line)
-                continue
-        log.record_lines += 1
-        if line.startswith(":::MLLOG {") and line.count(_MLLOG) == 1:
-            try:  # msgspec refused it: read it as the json module does (NaN, big integers, lone surrogates)
-                _mllog_record(log, _decode(line[9:]), i, line)
-                continue
-            except (ValueError, RecursionError):
-                pass
-        pos = line.find(_MLLOG)
-        if pos > 0 and line[:pos].strip():
-            log.note(PREFIX, i, line)
-        chunk = line[pos + len(_MLLOG):].strip()
-        if _MLLOG in chunk:
-            log.note(INTERLEAVED, i, line)
-            chunk = chunk.split(_MLLOG)[0].strip()
-        try:
-            obj, was_json = _loads_lenient(chunk)
-        except (ValueError, RecursionError):
-            log.note(UNPARSED, i, line, "the record is not a JSON object (truncated or garbled)")
+            batch.append((i, line))
+            if len(batch) == _BATCH_LINES:
+                _clean_lines(log, batch)
+                batch = []
             continue
-        if not was_json:
-            log.note(PYDICT, i, line)
-        _mllog_record(log, obj, i, line)
+        if batch:
+            _clean_lines(log, batch)
+            batch = []
+        log.record_lines += 1
+        _tolerant_line(log, i, line)
+    if batch:
+        _clean_lines(log, batch)
+
+
+def _clean_lines(log: TrainingLog, batch: list[tuple[int, str]]) -> None:
+    try:
+        records = _BATCH.decode("[" + ",".join(line[9:] for _, line in batch) + "]")
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        for i, line in batch:
+            _clean_line(log, i, line)
+        return
+    append, new_event, event, isfinite = log.events.append, _new_event, Event, math.isfinite
+    for (i, line), r in zip(batch, records, strict=True):
+        key, value, m = r.key, r.value, r.metadata
+        if (isfinite(r.time_ms) and not (type(value) is str and key.startswith("eval_"))
+                and not (m and (type(m.get("epoch_num")) is str or type(m.get("samples_count")) is str))):
+            log.record_lines += 1
+            append(new_event(event, (key, value, m if m is not None else {}, r.time_ms / 1000.0, i)))
+        else:
+            _clean_line(log, i, line)
+
+
+def _clean_line(log: TrainingLog, i: int, line: str) -> None:
+    """One line that starts with the token and holds it once, on its own."""
+    log.record_lines += 1
+    try:
+        obj = _FAST.decode(line[9:])
+    except (msgspec.DecodeError, RecursionError):
+        try:  # msgspec refused it: read it as the json module does (NaN, big integers, lone surrogates)
+            obj = _decode(line[9:])
+        except (ValueError, RecursionError):
+            _tolerant_line(log, i, line)
+            return
+    _mllog_record(log, obj, i, line)
+
+
+def _tolerant_line(log: TrainingLog, i: int, line: str) -> None:
+    """A line holding the token anywhere: text before it, two records on one line, Python dicts, garbage."""
+    pos = line.find(_MLLOG)
+    if pos > 0 and line[:pos].strip():
+        log.note(PREFIX, i, line)
+    chunk = line[pos + len(_MLLOG):].strip()
+    if _MLLOG in chunk:
+        log.note(INTERLEAVED, i, line)
+        chunk = chunk.split(_MLLOG)[0].strip()
+    try:
+        obj, was_json = _loads_lenient(chunk)
+    except (ValueError, RecursionError):
+        log.note(UNPARSED, i, line, "the record is not a JSON object (truncated or garbled)")
+        return
+    if not was_json:
+        log.note(PYDICT, i, line)
+    _mllog_record(log, obj, i, line)
 
 
 def _mllog_record(log: TrainingLog, obj: Any, i: int, line: str) -> None:
