@@ -48,13 +48,17 @@ def canonical_mode(raw: str) -> str | None:
 _UNIT_SUFFIX = re.compile(r"\s*\((ns|ms|us)\)\s*$")
 
 
+_NOT_KEY = re.compile(r"[^0-9a-z]+")
+
+
 def canonical_key(raw: str) -> str:
     """'min_duration (ms)' -> 'min_duration_ms'; 'Test mode' -> 'test_mode'."""
     raw = raw.strip()
-    m = _UNIT_SUFFIX.search(raw)
-    if m:
-        raw = raw[: m.start()] + "_" + m.group(1)
-    return re.sub(r"[^0-9a-z]+", "_", raw.lower()).strip("_")
+    if raw.endswith(")"):  # the only keys with a unit suffix; the search is not run on the others
+        m = _UNIT_SUFFIX.search(raw)
+        if m:
+            raw = raw[: m.start()] + "_" + m.group(1)
+    return _NOT_KEY.sub("_", raw.lower()).strip("_")
 
 
 def to_number(value: Any) -> float | int | None:
@@ -229,12 +233,18 @@ def parse_detail(text: str) -> DetailLog:
     return _parse_v05_text(text)
 
 
+# Every line mlcheck reads of a text detail log (settings, errors, warnings, generated queries, power
+# marks) is short; the long ones list loaded sample sets ("Loading QSL", megabytes in v0.7 logs). A
+# line is read up to this many characters, so a megabyte line costs no regex pass over all of it.
+_LINE_READ = 4096
+
+
 def _parse_v05_text(text: str) -> DetailLog:
     out = DetailLog(format="v0.5-text")
     block: dict[str, Any] | None = None
     power: dict[str, float] = {}
     for n, raw in enumerate(text.split("\n"), start=1):
-        m = _TEXT_LINE.match(raw)
+        m = _TEXT_LINE.match(raw if len(raw) <= _LINE_READ else raw[:_LINE_READ])
         if not m:
             continue  # continuation lines (git log, file hashes) carry nothing we check
         body = m.group(2).rstrip()
@@ -254,14 +264,14 @@ def _parse_v05_text(text: str) -> DetailLog:
         if not stripped:
             block = None
             continue
-        g = _GENERATED.search(stripped)
+        g = _GENERATED.search(stripped) if "GeneratedQueries" in stripped else None
         if g:
             if out.generated_queries is None:
                 out.generated_queries = _int(g.group(1))
                 out.generated_samples_per_query = _int(g.group(2))
                 out.generated_duration_ns = _int(g.group(3))
             continue
-        p = _POWER.match(stripped)
+        p = _POWER.match(stripped) if stripped.startswith("POWER_") else None
         if p:
             # the first BEGIN and the first END bracket the timed run
             t = _power_seconds(p.group(2))
