@@ -33,7 +33,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-BLOCK_BYTES = 4 * 1024 * 1024  # a block's decoded entries take a few times its size
+BLOCK_BYTES = 1024 * 1024  # the arrays made from a block take ~10 times its size: 1 MiB keeps them off fresh pages
 # No '}' in this many bytes ends the scan (a 10 GB file of NULs has none). The largest response the rounds log
 # is one 3D-UNet volume, 4 x 224 x 224 x 160 float32 values: 257 MiB of hex (float16: 128 MiB).
 MAX_ENTRY_BYTES = 320 * 1024 * 1024
@@ -372,21 +372,14 @@ def _first_bad(objs: list[bytes]) -> tuple[list[Entry], int]:
     return (entries, -1) if k < 0 else ([], k)
 
 
-def _word(text: bytes) -> int:
-    return int.from_bytes(text, "little")
-
-
-# LoadGen's own layout, `{ "seq_id" : 1, "qsl_idx" : 2, "data" : "AB" },\n` an entry, seen from its 8
-# quotes: the gaps between consecutive quotes (0 where digits or hex make them vary; the last, to the
-# next entry's first quote, is 7 for LF and 8 for CRLF), and its fixed text as 8-byte words at offsets
-# from quotes 0, 2 and 4 (and from quote 7 up to the next entry).
-_FIXED_AT = np.array([0, 2, 4, 5, 7])
-_FIXED_GAPS = {sep: np.array([7, 8, 5, 4, sep], np.int64) for sep in (7, 8)}
-_WORD_AT = np.array([0, 0, 2, 2, 4, 4]), np.array([0, 3, -2, 4, -2, 2])
-_WORDS = np.array([_word(w) for w in (b'"seq_id"', b'q_id" : ', b', "qsl_i', b'_idx" : ', b', "data"', b'ata" : "')],
-                  np.uint64)
-_SEPARATORS = {7: np.array([_word(b'" },\n{ "')], np.uint64),
-               8: np.array([_word(b'" },\r\n{ '), _word(b' },\r\n{ "')], np.uint64)}
+# LoadGen's own layout, `{ "seq_id" : 1, "qsl_idx" : 2, "data" : "AB" },\n` an entry: with its digits
+# and (upper-case) hex taken out, every entry is this text, after the list's '[' or a ',' and a line end.
+_SKELETON = b'{ "seq_id" : , "qsl_idx" : , "data" : "" }'
+_DIGITS_AND_HEX = b"0123456789ABCDEF"
+_SEQ_DIGITS = len(b'{ "seq_id" : ')  # from the entry's '{'
+_QSL_DIGITS = len(b', "qsl_idx" : ')  # from the comma after seq_id
+_HEX = len(b', "data" : "')  # from the comma after qsl_idx
+_HEX_END = len(b'" }')  # before the comma after the entry
 _ASCII_0 = np.uint64(0x3030303030303030)
 _HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
 _SIXES = np.uint64(0x0606060606060606)
@@ -412,39 +405,36 @@ def _integers(words: npt.NDArray[np.uint64], digits: I64) -> npt.NDArray[np.uint
 
 def _lines(view: memoryview, lead: int, base: int) -> Block | None:
     """The block (from its leading '[' or ',' to its last '}') when it is exactly in LoadGen's layout with
-    indices under 10^8 and even-length hex: every byte checked against that layout, with numpy over the
-    quote positions; None for anything else (the general path decides)."""
-    a = np.frombuffer(view, np.uint8)
+    indices under 10^8 and even-length upper-case hex; None for anything else (the general path decides).
+
+    Its text without digits and hex must be the layout's, entry after entry; the commas then place the
+    digit and hex runs, and a run only reads as digits (or hex) where the layout puts it: a digit or hex
+    character anywhere else moves a quote, colon or space into a run next to it.
+    """
+    text = bytes(view)
+    skeleton = text.translate(None, _DIGITS_AND_HEX)
+    sep = b"\r\n" if skeleton[1:3] == b"\r\n" else b"\n"
+    n, rest = divmod(len(skeleton), len(_SKELETON) + 1 + len(sep))
+    if n == 0 or rest or skeleton != bytes([lead]) + sep + _SKELETON + (b"," + sep + _SKELETON) * (n - 1):
+        return None
+    a = np.frombuffer(text, np.uint8)
     size = len(a)
-    quotes = np.flatnonzero(a == 34)
-    if size < 16 or len(quotes) == 0 or len(quotes) % 8:
-        return None
-    q = quotes.reshape(-1, 8)
-    n = len(q)
-    g = np.empty((n, 8), np.int64)  # gaps between consecutive quotes; the last, to the next entry's first
-    np.subtract(quotes[1:], quotes[:-1], out=g.reshape(-1)[:-1])
-    g[-1, 7] = g[0, 7] if n > 1 else 7
-    sep = int(g[0, 7])
-    if sep not in _SEPARATORS or (g[:, _FIXED_AT] != _FIXED_GAPS[sep]).any():
-        return None
-    d1, d2, hex_lengths = g[:, 1] - 6, g[:, 3] - 6, g[:, 6] - 1
-    if (((d1 - 1) | (d2 - 1)).astype(np.uint64) > 7).any() or (hex_lengths & 1).any():
+    commas = np.empty(3 * n, np.int64)  # per entry: after seq_id, after qsl_idx, after the entry
+    found = np.flatnonzero(a == 44)
+    commas[:-1] = found[1:] if lead == 44 else found
+    commas[-1] = size  # the last entry's, as if there
+    c = commas.reshape(n, 3)
+    starts = np.empty(n, np.int64)
+    starts[0] = 1 + len(sep)
+    starts[1:] = c[:-1, 2] + 1 + len(sep)
+    seq_at, qsl_at, hex_at = starts + _SEQ_DIGITS, c[:, 0] + _QSL_DIGITS, c[:, 1] + _HEX
+    d1, d2, hex_lengths = c[:, 0] - seq_at, c[:, 1] - qsl_at, c[:, 2] - _HEX_END - hex_at
+    if (((d1 - 1) | (d2 - 1)).astype(np.uint64) > 7).any() or ((hex_lengths < 0) | (hex_lengths & 1 == 1)).any():
         return None  # 1 to 8 digits (more: the general path), even-length hex
-    first, last = int(quotes[0]), int(quotes[-1])
-    if view[0] != lead or bytes(view[1:first]) not in (b"\n{ ", b"\r\n{ ") or bytes(view[last:]) != b'" }':
-        return None
     words = np.ndarray((size - 7,), np.uint64, a, 0, (1,))  # words[i]: the 8 bytes from i (unaligned view)
-    at = q[:, _WORD_AT[0]]
-    at += _WORD_AT[1]
-    if (words[at] != _WORDS).any():
+    if _integers(words[seq_at], d1) is None:
         return None
-    if n > 1:
-        expect = _SEPARATORS[sep]
-        if (words[q[:-1, 7:8] + np.arange(len(expect))] != expect).any():
-            return None
-    if _integers(words[q[:, 1] + 4], d1) is None:
-        return None
-    qsl = _integers(words[q[:, 3] + 4], d2)
+    qsl = _integers(words[qsl_at], d2)
     if qsl is None:
         return None
     width = int(hex_lengths[0])
@@ -453,11 +443,11 @@ def _lines(view: memoryview, lead: int, base: int) -> Block | None:
             raw = b""
         elif (hex_lengths == width).all():
             rows = np.lib.stride_tricks.as_strided(a, (size - width + 1, width), (1, 1))
-            raw = binascii.a2b_hex(rows[q[:, 6] + 1].tobytes())
+            raw = binascii.a2b_hex(rows[hex_at].tobytes())
         else:
-            starts, ends = (q[:, 6] + 1).tolist(), q[:, 7].tolist()
-            raw = binascii.a2b_hex(b"".join([view[s:e] for s, e in zip(starts, ends)]))
-    except ValueError:  # not hex
+            ends = (hex_at + hex_lengths).tolist()
+            raw = binascii.a2b_hex(b"".join([view[s:e] for s, e in zip(hex_at.tolist(), ends)]))
+    except ValueError:  # a quote or space moved into the run
         return None
     return Block(base, qsl.astype(np.int64), _offsets(hex_lengths >> 1), np.frombuffer(raw, np.uint8),
                  np.zeros(n, bool))
