@@ -446,7 +446,7 @@ def _lines(view: memoryview, lead: int, base: int) -> Block | None:
             raw = binascii.a2b_hex(rows[hex_at].tobytes())
         else:
             ends = (hex_at + hex_lengths).tolist()
-            raw = binascii.a2b_hex(b"".join([view[s:e] for s, e in zip(hex_at.tolist(), ends)]))
+            raw = binascii.a2b_hex(b"".join([text[s:e] for s, e in zip(hex_at.tolist(), ends)]))
     except ValueError:  # a quote or space moved into the run
         return None
     return Block(base, qsl.astype(np.int64), _offsets(hex_lengths >> 1), np.frombuffer(raw, np.uint8),
@@ -666,7 +666,8 @@ def _sorted_firsts(q: I64, lens: I64, pay: U8, samples: int) -> FirstPayloads:
         out: U8 = pay.reshape(len(q), width)[order].reshape(-1)
     elif int(new_off[-1]) >= 64 * len(lens):  # long payloads: a slice each beats 8 index bytes a byte
         starts, ends = off[:-1][order].tolist(), off[1:][order].tolist()
-        out = np.concatenate([pay[a:b] for a, b in zip(starts, ends)])
+        raw = pay.tobytes()  # slices of bytes are cheaper than numpy slices
+        out = np.frombuffer(b"".join([raw[a:b] for a, b in zip(starts, ends)]), np.uint8)
     else:
         idx = np.arange(int(new_off[-1]), dtype=np.int64) + np.repeat(off[:-1][order] - new_off[:-1], new_lens)
         out = pay[idx]
