@@ -663,7 +663,7 @@ def _sorted_firsts(q: I64, lens: I64, pay: U8, samples: int) -> FirstPayloads:
     new_off = _offsets(new_lens)
     if int(lens.min()) == int(lens.max()):
         width = int(lens[0])
-        out: U8 = pay.reshape(len(q), width)[order].reshape(-1)
+        out: U8 = pay.view(np.dtype((np.void, width)))[order].view(np.uint8) if width else pay  # an item a payload
     elif int(new_off[-1]) >= 64 * len(lens):  # long payloads: a slice each beats 8 index bytes a byte
         starts, ends = off[:-1][order].tolist(), off[1:][order].tolist()
         raw = pay.tobytes()  # slices of bytes are cheaper than numpy slices
