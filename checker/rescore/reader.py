@@ -388,15 +388,21 @@ _ZEROS_BELOW = np.array([0] + [0x3030303030303030 >> (8 * d) for d in range(1, 9
 _M1, _M2, _M4 = np.uint64(0x00FF00FF00FF00FF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0xFFFFFFFF)
 
 
-def _integers(words: npt.NDArray[np.uint64], digits: I64) -> npt.NDArray[np.uint64] | None:
-    """The values of the runs of `digits` (1..8) ASCII digits the 8-byte words start with (first byte
-    lowest); None unless every run is a JSON integer (digits only, no leading zero)."""
-    v = (words << _TO_TOP[digits]) | _ZEROS_BELOW[digits]  # e.g. "42" -> "00000042"
+def _digit_runs(words: npt.NDArray[np.uint64], digits: I64) -> npt.NDArray[np.uint64] | None:
+    """The runs of `digits` (1..8) ASCII digits the 8-byte words start with (first byte lowest), each
+    right-aligned over '0's (e.g. "42" -> "00000042"); None unless every run is a JSON integer (digits
+    only, no leading zero)."""
+    v: npt.NDArray[np.uint64] = (words << _TO_TOP[digits]) | _ZEROS_BELOW[digits]
     if ((v & _HIGH_NIBBLES) != _ASCII_0).any() or (((v + _SIXES) & _HIGH_NIBBLES) != _ASCII_0).any():
         return None  # a byte outside '0'..'9'
     if ((digits > 1) & ((words & np.uint64(0xFF)) == np.uint64(0x30))).any():
         return None
-    x = v - _ASCII_0  # then pairs, quads and the eight digits combined
+    return v
+
+
+def _values(v: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """The numbers eight ASCII digits a word stand for: pairs, then quads, then all eight combined."""
+    x = v - _ASCII_0
     x = (x * np.uint64(10) + (x >> np.uint64(8))) & _M1
     x = (x * np.uint64(100) + (x >> np.uint64(16))) & _M2
     out: npt.NDArray[np.uint64] = (x * np.uint64(10000) + (x >> np.uint64(32))) & _M4
@@ -432,11 +438,12 @@ def _lines(view: memoryview, lead: int, base: int) -> Block | None:
     if (((d1 - 1) | (d2 - 1)).astype(np.uint64) > 7).any() or ((hex_lengths < 0) | (hex_lengths & 1 == 1)).any():
         return None  # 1 to 8 digits (more: the general path), even-length hex
     words = np.ndarray((size - 7,), np.uint64, a, 0, (1,))  # words[i]: the 8 bytes from i (unaligned view)
-    if _integers(words[seq_at], d1) is None:
+    if _digit_runs(words[seq_at], d1) is None:  # seq_id: checked, not kept
         return None
-    qsl = _integers(words[qsl_at], d2)
-    if qsl is None:
+    runs = _digit_runs(words[qsl_at], d2)
+    if runs is None:
         return None
+    qsl = _values(runs)
     width = int(hex_lengths[0])
     try:
         if width == 0 and not hex_lengths.any():
