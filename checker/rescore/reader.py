@@ -33,7 +33,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-BLOCK_BYTES = 4 * 1024 * 1024  # a block's decoded entries take a few times its size
+BLOCK_BYTES = 1024 * 1024  # the arrays made from a block take ~10 times its size: 1 MiB keeps them off fresh pages
 # No '}' in this many bytes ends the scan (a 10 GB file of NULs has none). The largest response the rounds log
 # is one 3D-UNet volume, 4 x 224 x 224 x 160 float32 values: 257 MiB of hex (float16: 128 MiB).
 MAX_ENTRY_BYTES = 320 * 1024 * 1024
@@ -249,6 +249,9 @@ class _Range:
         lead = ord("[") if pos == 0 else ord(",")
         j = _SKIP_WS.match(buf, 0, n).end()  # type: ignore[union-attr]  # [ \t\r\n]* always matches
         if j < n and buf[j] == lead:
+            lines = _lines(mv[j:n], lead, pos)
+            if lines is not None:
+                return lines
             saved = buf[n]
             buf[j], buf[n] = ord("["), ord("]")
             try:
@@ -367,6 +370,94 @@ def _first_bad(objs: list[bytes]) -> tuple[list[Entry], int]:
         return entries, -1
     k = next((i for i, o in enumerate(objs) if o.count(b'"') != 8 and _duplicate_keys(o)), -1)
     return (entries, -1) if k < 0 else ([], k)
+
+
+# LoadGen's own layout, `{ "seq_id" : 1, "qsl_idx" : 2, "data" : "AB" },\n` an entry: with its digits
+# and (upper-case) hex taken out, every entry is this text, after the list's '[' or a ',' and a line end.
+_SKELETON = b'{ "seq_id" : , "qsl_idx" : , "data" : "" }'
+_DIGITS_AND_HEX = b"0123456789ABCDEF"
+_SEQ_DIGITS = len(b'{ "seq_id" : ')  # from the entry's '{'
+_QSL_DIGITS = len(b', "qsl_idx" : ')  # from the comma after seq_id
+_HEX = len(b', "data" : "')  # from the comma after qsl_idx
+_HEX_END = len(b'" }')  # before the comma after the entry
+_ASCII_0 = np.uint64(0x3030303030303030)
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_SIXES = np.uint64(0x0606060606060606)
+_TO_TOP = np.array([0] + [8 * (8 - d) for d in range(1, 9)], np.uint64)  # d digits -> the top d bytes
+_ZEROS_BELOW = np.array([0] + [0x3030303030303030 >> (8 * d) for d in range(1, 9)], np.uint64)  # '0's under them
+_M1, _M2, _M4 = np.uint64(0x00FF00FF00FF00FF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0xFFFFFFFF)
+
+
+def _digit_runs(words: npt.NDArray[np.uint64], digits: I64) -> npt.NDArray[np.uint64] | None:
+    """The runs of `digits` (1..8) ASCII digits the 8-byte words start with (first byte lowest), each
+    right-aligned over '0's (e.g. "42" -> "00000042"); None unless every run is a JSON integer (digits
+    only, no leading zero)."""
+    v: npt.NDArray[np.uint64] = (words << _TO_TOP[digits]) | _ZEROS_BELOW[digits]
+    if ((v & _HIGH_NIBBLES) != _ASCII_0).any() or (((v + _SIXES) & _HIGH_NIBBLES) != _ASCII_0).any():
+        return None  # a byte outside '0'..'9'
+    if ((digits > 1) & ((words & np.uint64(0xFF)) == np.uint64(0x30))).any():
+        return None
+    return v
+
+
+def _values(v: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """The numbers eight ASCII digits a word stand for: pairs, then quads, then all eight combined."""
+    x = v - _ASCII_0
+    x = (x * np.uint64(10) + (x >> np.uint64(8))) & _M1
+    x = (x * np.uint64(100) + (x >> np.uint64(16))) & _M2
+    out: npt.NDArray[np.uint64] = (x * np.uint64(10000) + (x >> np.uint64(32))) & _M4
+    return out
+
+
+def _lines(view: memoryview, lead: int, base: int) -> Block | None:
+    """The block (from its leading '[' or ',' to its last '}') when it is exactly in LoadGen's layout with
+    indices under 10^8 and even-length upper-case hex; None for anything else (the general path decides).
+
+    Its text without digits and hex must be the layout's, entry after entry; the commas then place the
+    digit and hex runs, and a run only reads as digits (or hex) where the layout puts it: a digit or hex
+    character anywhere else moves a quote, colon or space into a run next to it.
+    """
+    text = bytes(view)
+    skeleton = text.translate(None, _DIGITS_AND_HEX)
+    sep = b"\r\n" if skeleton[1:3] == b"\r\n" else b"\n"
+    n, rest = divmod(len(skeleton), len(_SKELETON) + 1 + len(sep))
+    if n == 0 or rest or skeleton != bytes([lead]) + sep + _SKELETON + (b"," + sep + _SKELETON) * (n - 1):
+        return None
+    a = np.frombuffer(text, np.uint8)
+    size = len(a)
+    commas = np.empty(3 * n, np.int64)  # per entry: after seq_id, after qsl_idx, after the entry
+    found = np.flatnonzero(a == 44)
+    commas[:-1] = found[1:] if lead == 44 else found
+    commas[-1] = size  # the last entry's, as if there
+    c = commas.reshape(n, 3)
+    starts = np.empty(n, np.int64)
+    starts[0] = 1 + len(sep)
+    starts[1:] = c[:-1, 2] + 1 + len(sep)
+    seq_at, qsl_at, hex_at = starts + _SEQ_DIGITS, c[:, 0] + _QSL_DIGITS, c[:, 1] + _HEX
+    d1, d2, hex_lengths = c[:, 0] - seq_at, c[:, 1] - qsl_at, c[:, 2] - _HEX_END - hex_at
+    if (((d1 - 1) | (d2 - 1)).astype(np.uint64) > 7).any() or ((hex_lengths < 0) | (hex_lengths & 1 == 1)).any():
+        return None  # 1 to 8 digits (more: the general path), even-length hex
+    words = np.ndarray((size - 7,), np.uint64, a, 0, (1,))  # words[i]: the 8 bytes from i (unaligned view)
+    if _digit_runs(words[seq_at], d1) is None:  # seq_id: checked, not kept
+        return None
+    runs = _digit_runs(words[qsl_at], d2)
+    if runs is None:
+        return None
+    qsl = _values(runs)
+    width = int(hex_lengths[0])
+    try:
+        if width == 0 and not hex_lengths.any():
+            raw = b""
+        elif (hex_lengths == width).all():
+            rows = np.lib.stride_tricks.as_strided(a, (size - width + 1, width), (1, 1))
+            raw = binascii.a2b_hex(rows[hex_at].tobytes())
+        else:
+            ends = (hex_at + hex_lengths).tolist()
+            raw = binascii.a2b_hex(b"".join([text[s:e] for s, e in zip(hex_at.tolist(), ends)]))
+    except ValueError:  # a quote or space moved into the run
+        return None
+    return Block(base, qsl.astype(np.int64), _offsets(hex_lengths >> 1), np.frombuffer(raw, np.uint8),
+                 np.zeros(n, bool))
 
 
 def _fast(view: memoryview, base: int) -> Block | None:
@@ -579,10 +670,11 @@ def _sorted_firsts(q: I64, lens: I64, pay: U8, samples: int) -> FirstPayloads:
     new_off = _offsets(new_lens)
     if int(lens.min()) == int(lens.max()):
         width = int(lens[0])
-        out: U8 = pay.reshape(len(q), width)[order].reshape(-1)
+        out: U8 = pay.view(np.dtype((np.void, width)))[order].view(np.uint8) if width else pay  # an item a payload
     elif int(new_off[-1]) >= 64 * len(lens):  # long payloads: a slice each beats 8 index bytes a byte
         starts, ends = off[:-1][order].tolist(), off[1:][order].tolist()
-        out = np.concatenate([pay[a:b] for a, b in zip(starts, ends)])
+        raw = pay.tobytes()  # slices of bytes are cheaper than numpy slices
+        out = np.frombuffer(b"".join([raw[a:b] for a, b in zip(starts, ends)]), np.uint8)
     else:
         idx = np.arange(int(new_off[-1]), dtype=np.int64) + np.repeat(off[:-1][order] - new_off[:-1], new_lens)
         out = pay[idx]

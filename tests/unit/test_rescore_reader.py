@@ -147,6 +147,80 @@ def test_every_width_and_line_end_on_one_and_two_workers(tmp_path: Path) -> None
                 assert_like_reference(path, 80, blocks=(301, 1 << 20))
 
 
+NEAR_LOADGEN = {  # one change to a LoadGen line, (the part it replaces, what it puts there)
+    "nine-digit seq_id": ("seq", b'"seq_id" : 123456789,'),
+    "leading zero": ("seq", b'"seq_id" : 07,'),
+    "negative index": ("qsl", b'"qsl_idx" : -1,'),
+    "escaped hex digit": ("data", b'"data" : "\\u0041B"'),
+    "two spaces": ("seq", b'"seq_id"  : 7,'),
+    "a tab": ("seq", b'"seq_id" :\t7,'),
+    "key case": ("seq", b'"Seq_id" : 7,'),
+    "keys swapped": ("seq+qsl", b'"qsl_idx" : 7, "seq_id" : 7,'),
+    "odd hex": ("data", b'"data" : "ABC"'),
+    "not hex": ("data", b'"data" : "ABCG"'),
+    "lower-case hex": ("data", b'"data" : "abcd"'),
+    "space before comma": ("seq", b'"seq_id" : 7 ,'),
+    "extra key": ("seq", b'"seq_id" : 7, "x" : 1,'),
+    "float index": ("qsl", b'"qsl_idx" : 1.0,'),
+    "hex digit in a key": ("seq", b'"seq_iAd" : 7,'),
+    "digit before a colon": ("qsl", b'"qsl_idx" 1: 7,'),
+    "hex after its quote": ("data", b'"data" : "ABCD"A'),
+    "hex before its quote": ("data", b'"data" : A"ABCD"'),
+    "digit after a brace": ("seq", b'"seq_id" : 7, "qsl_idx" : 3, "data" : "AB" }1, { "seq_id" : 8,'),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEAR_LOADGEN))
+def test_near_loadgen_lines_read_as_the_general_path_reads_them(tmp_path: Path, name: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """LoadGen's exact layout has its own numpy path; any other text must leave it and read exactly as the
+    general (msgspec) path reads it."""
+    rows = [(i, (7 * i) % 30, bytes([i, 255 - i])) for i in range(40)]
+    text = layout(rows)
+    line = re.search(rb'\{ ("seq_id" : 20,) ("qsl_idx" : \d+,) ("data" : "[0-9A-F]+")', text)
+    assert line is not None
+    old, seq, qsl, data = line.group(0), line.group(1), line.group(2), line.group(3)
+    which, change = NEAR_LOADGEN[name]
+    part = {"seq": seq, "qsl": qsl, "data": data, "seq+qsl": seq + b" " + qsl}[which]
+    new = old.replace(part, change)
+    assert new != old, name
+    path = tmp_path / "log.json"
+    path.write_bytes(text.replace(old, new))
+    for block in (64, 1 << 20):
+        lines, _ = scan_log(path, 30, block_bytes=block)
+        with monkeypatch.context() as m:
+            m.setattr(reader, "_lines", lambda *_: None)
+            general, _ = scan_log(path, 30, block_bytes=block)
+        assert lines.to_dict() == general.to_dict(), (name, block)
+    plain, _ = scan_log(tmp_path / "log.json", 30)
+    want = reference(path.read_bytes(), 30)
+    if want is None:
+        assert plain.problems, name
+    else:
+        assert read(path, 30) == want, name
+
+
+def test_loadgen_lines_take_the_layout_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The layout path is what reads LoadGen's own logs (LF and CRLF, fixed and ragged payloads)."""
+    calls: list[bool] = []
+    real = reader._lines
+
+    def spy(*args: Any) -> Any:
+        out = real(*args)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(reader, "_lines", spy)
+    for sep in ("\n", "\r\n"):
+        for width in (4, None):
+            rows = [(i, i % 30, bytes(range(4 if width else 4 * (i % 5)))) for i in range(300)]
+            path = tmp_path / "log.json"
+            path.write_bytes(layout(rows, sep=sep))
+            calls.clear()
+            assert read(path, 30, block_bytes=1000) == reference(path.read_bytes(), 30)
+            assert calls and all(calls), (sep, width)
+
+
 def test_first_occurrence_wins_across_worker_ranges(tmp_path: Path) -> None:
     """A sample logged in both halves keeps the first half's payload; one logged only in the second is kept."""
     rows = [(i, i % 10, bytes([1, i % 10])) for i in range(500)] + [(500 + i, i % 12, bytes([2, i % 12])) for i in range(500)]
