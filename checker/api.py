@@ -67,12 +67,13 @@ def rule_catalogue(ruleset: Ruleset) -> tuple[RuleInfo, ...]:
                           applies=r.applies.to_dict()) for r in ruleset.rules)
 
 
-def rescore(root: Path, options: ValidateOptions) -> Report:
+def rescore(root: Path, options: ValidateOptions, files: RulesFiles | None = None) -> Report:
     """Re-score an inference tree's accuracy logs without the rest of validate: discovery, the accuracy
-    folders, the evaluators, and the accuracy and rescore rules (options.select narrows them further)."""
+    folders, the evaluators, and the accuracy and rescore rules (options.select narrows them further).
+    `files`: the rules files this run has read already."""
     from .suites.inference import suite as inference
 
-    files = RulesFiles()
+    files = files if files is not None else RulesFiles()
     ruleset = load_suite_ruleset(INFERENCE, INFERENCE.detect_round(root, options, files).round,
                                  options.rules_file, files)
     facts = inference.build_accuracy(root, ruleset, options)

@@ -147,7 +147,10 @@ def rescore_cmd(
     if not any(k != "originals" for k in datasets):
         raise UsageError("no ground truth given", "Pass --dataset imagenet=val_map.txt (or coco=, wmt16=), or --config.")
     root, rel = find_root(target)
-    check_rule_options(root, "inference", None, None, (), (), datasets)
+    from ..engine.rules import RulesFiles
+
+    files = RulesFiles()  # parsed once for the option checks and the run
+    check_rule_options(root, "inference", None, None, (), (), datasets, files)
     opts = ValidateOptions(known_absent=load_known_absent(known_absent, root),
                            datasets=datasets, jobs=jobs, progress=progress_bar(),
                            select=RESCORE_RULES + WHY_RULES)
@@ -163,7 +166,7 @@ def rescore_cmd(
         opts = dataclasses.replace(opts, only_results=frozenset(ids))
     elif original_log is not None:
         raise UsageError("--original-log needs a single result folder")
-    report = rescore(root, opts)
+    report = rescore(root, opts, files)
     rows: list[dict[str, Any]] = []
     for r in report.results:
         acc = r.accuracy
