@@ -437,7 +437,8 @@ def _lines(view: memoryview, lead: int, base: int) -> Block | None:
     d1, d2, hex_lengths = c[:, 0] - seq_at, c[:, 1] - qsl_at, c[:, 2] - _HEX_END - hex_at
     if (((d1 - 1) | (d2 - 1)).astype(np.uint64) > 7).any() or ((hex_lengths < 0) | (hex_lengths & 1 == 1)).any():
         return None  # 1 to 8 digits (more: the general path), even-length hex
-    words = np.ndarray((size - 7,), np.uint64, a, 0, (1,))  # words[i]: the 8 bytes from i (unaligned view)
+    # words[i]: the 8 bytes from i, first byte lowest on any platform (an unaligned little-endian view)
+    words = np.ndarray((size - 7,), np.dtype("<u8"), a, 0, (1,))
     if _digit_runs(words[seq_at], d1) is None:  # seq_id: checked, not kept
         return None
     runs = _digit_runs(words[qsl_at], d2)
