@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -235,6 +237,41 @@ def match_renamed(tree: InferenceTree, systems: dict[tuple[str, str], SystemFact
                 systems[(sub.rel, name)] = dataclasses.replace(systems[(sub.rel, name)], claimed_as=tuple(claims))
 
 
+# A whole round's run logs (v0.7: 1,271 detail logs, 418 MB) are most of validate's work: above this
+# many bytes of them they are read over the run's worker processes (--jobs), below it in this one.
+POOL_BYTES = 64 << 20
+
+
+def _log_bytes(root: Path, runs: Sequence[RunDir]) -> int:
+    total = 0
+    for run in runs:
+        for name in (SUMMARY, DETAIL):
+            if name in run.files:
+                try:
+                    total += os.lstat(root / run.rel / name).st_size
+                except OSError:
+                    pass  # reading it says why
+    return total
+
+
+def _read_run_logs(args: tuple[Path, RunDir, frozenset[str], int]) -> RunFacts:
+    root, run, known_absent, max_bytes = args
+    return _read_run(root, run, known_absent, max_bytes, (SUMMARY, DETAIL))
+
+
+def read_runs(root: Path, runs: Sequence[RunDir], opts: ValidateOptions) -> dict[str, RunFacts]:
+    """The summary and detail log of every run folder, by its path; over worker processes for a big tree."""
+    from ...rescore.jobs import workers_for
+
+    work = [(root, run, opts.known_absent, opts.max_bytes) for run in runs]
+    workers = min(workers_for(opts.jobs), len(work))
+    if workers <= 1 or _log_bytes(root, runs) < POOL_BYTES:
+        return {run.rel: _read_run_logs(w) for run, w in zip(runs, work, strict=True)}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        read = pool.map(_read_run_logs, work, chunksize=max(1, len(work) // (8 * workers)))
+        return {run.rel: facts for run, facts in zip(runs, read, strict=True)}
+
+
 def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions,
                 accuracy_only: bool = False) -> TreeFacts:
     """Read every file the inference rules look at, once; with `accuracy_only` (re-scoring alone) only
@@ -261,6 +298,9 @@ def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions,
     renamed = {(sub_rel, folder): sf for (sub_rel, _), sf in systems.items() for folder, _ in sf.claimed_as}
     subs = {s.rel: s for s in tree.submitters}
     listings: dict[str, list[str]] = {}  # measurements/ folders per submitter, listed once
+    run_dirs = [run for res in tree.results for run in ((() if accuracy_only else res.runs)
+                                                        + ((res.accuracy,) if res.accuracy is not None else ()))]
+    logs = read_runs(root, run_dirs, opts)
     results: list[ResultFacts] = []
     for res in tree.results:
         sub = subs[res.submitter_rel]
@@ -269,12 +309,11 @@ def build_facts(tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions,
         bench = rnd.benchmarks.get(bench_name) if bench_name else None
         sysf = (systems.get((res.submitter_rel, res.system)) or renamed.get((res.submitter_rel, res.system))
                 or SystemFacts(res.system, None, sub, schemas=schemas))
-        runs = () if accuracy_only else tuple(_read_run(root, r, known_absent, max_bytes, (SUMMARY, DETAIL))
-                                              for r in res.runs)
+        runs = () if accuracy_only else tuple(logs[r.rel] for r in res.runs)
         acc: RunFacts | None = None
         acc_txt: AccuracyTxt | None = None
         if res.accuracy is not None:
-            acc = _read_run(root, res.accuracy, known_absent, max_bytes, (SUMMARY, DETAIL))
+            acc = logs[res.accuracy.rel]
             absent = set(acc.absent) | {f for f in (ACCURACY_TXT, ACCURACY_LOG)
                                         if f not in res.accuracy.files and f"{res.accuracy.rel}/{f}" in known_absent}
             problems = dict(acc.problems)
