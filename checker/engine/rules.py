@@ -168,22 +168,24 @@ class RulesFiles:
     """The rules files one run has read, each parsed once (a per-run object; nothing process-wide)."""
 
     def __init__(self) -> None:
-        self._docs: dict[str, tuple[dict[str, Any], bytes]] = {}
+        self._docs: dict[tuple[str, bool], tuple[dict[str, Any], bytes]] = {}
         self.models: dict[tuple[str, str], Any] = {}  # (suite, round) -> its typed round data
 
-    def read(self, path: Path) -> tuple[dict[str, Any], bytes]:
-        key = str(path.resolve())
+    def read(self, path: Path, check: bool) -> tuple[dict[str, Any], bytes]:
+        key = (str(path.resolve()), check)
         if key not in self._docs:
-            self._docs[key] = _read(path)
+            self._docs[key] = _read(path, check)
         return self._docs[key]
 
 
-def _read(path: Path) -> tuple[dict[str, Any], bytes]:
+def _read(path: Path, check: bool) -> tuple[dict[str, Any], bytes]:
+    """A rules file, parsed; `check`: against schemas/rules.schema.json too (a file of the user's; the
+    shipped files are checked by the tests, so that no run pays for it)."""
     doc, raw = read_yaml(path, "rules file")
     if not isinstance(doc, dict):
         raise RulesetError(f"rules file {path.name} is not a mapping")
-    if path.resolve().is_relative_to(rules_root().resolve()):
-        return doc, raw  # a shipped rules file: tests/ checks each against the schema
+    if not check:
+        return doc, raw
     try:
         problem = schema_problem(doc)
     except RecursionError as exc:
@@ -215,6 +217,7 @@ def _chain(suite: str, round_name: str, path: Path | None,
            files: RulesFiles | None = None) -> list[tuple[Path, dict[str, Any], bytes]]:
     """The rules files from `round_name` (or `path`) back to the base round, base first."""
     read = files.read if files is not None else _read
+    shipped = rules_root().resolve()
     chain: list[tuple[Path, dict[str, Any], bytes]] = []
     seen: set[str] = set()
     current: Path | None = path or (rules_root() / suite / f"{round_name}.yaml")
@@ -227,7 +230,8 @@ def _chain(suite: str, round_name: str, path: Path | None,
         if key in seen:
             raise RulesetError(f"rules file {current.name} extends itself (a cycle)")
         seen.add(key)
-        doc, raw = read(current)
+        # the user's --rules file, and any file outside the shipped rules folder, is checked in full
+        doc, raw = read(current, current == path or not current.resolve().is_relative_to(shipped))
         if doc["suite"] != suite:
             raise RulesetError(f"rules file {current.name} is for suite {doc['suite']}, not {suite}")
         chain.append((current, doc, raw))

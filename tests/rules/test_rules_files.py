@@ -37,3 +37,15 @@ def test_a_users_rules_file_is_checked_against_the_schema(tmp_path: Path) -> Non
     (tmp_path / "v0.5.yaml").write_bytes((rules_root() / "inference" / "v0.5.yaml").read_bytes())
     with pytest.raises(RulesetError, match=r"does not match schemas/rules.schema.json at rules/0"):
         load_ruleset("inference", "custom", REGISTRY, InferenceRound, custom)
+
+
+def test_a_round_the_users_file_extends_beside_it_is_checked_too(tmp_path: Path) -> None:
+    from checker.engine.rules import load_ruleset
+
+    custom = tmp_path / "custom.yaml"
+    custom.write_text("schema: mlcheck-rules/1\nsuite: inference\nround: v0.5-custom\nextends: v0.5\nrules: []\n")
+    broken = (rules_root() / "inference" / "v0.5.yaml").read_text().replace("schema: mlcheck-rules/1",
+                                                                             "schema: mlcheck-rules/9", 1)
+    (tmp_path / "v0.5.yaml").write_text(broken)
+    with pytest.raises(RulesetError, match=r"v0.5.yaml does not match schemas/rules.schema.json at schema"):
+        load_ruleset("inference", "v0.5-custom", REGISTRY, InferenceRound, custom)
