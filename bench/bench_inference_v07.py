@@ -40,22 +40,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from corpus_path import require_corpus
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"
 BASELINE = Path(__file__).resolve().parent / "official_v07_approach.py"
-
-
-def corpus_root(given: str | None) -> Path:
-    """The unpacked corpus: the argument, else $MLCHECK_CORPUS, else the unpack script's output."""
-    if given:
-        return Path(given)
-    if os.environ.get("MLCHECK_CORPUS"):
-        return Path(os.environ["MLCHECK_CORPUS"])
-    script = SHARED_CORPUS / "unpack"
-    if not script.is_file():
-        raise SystemExit("no corpus: pass CORPUS_ROOT or set MLCHECK_CORPUS (../shared/corpus is absent)")
-    out = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=True)
-    return Path(out.stdout.strip().splitlines()[-1])
 
 
 def mlcheck_command() -> list[str]:
@@ -301,7 +290,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.repeat < 3:
         raise SystemExit("--repeat must be at least 3")
-    tree = corpus_root(args.corpus) / "inference_v0.7"
+    tree = require_corpus(args.corpus) / "inference_v0.7"
     absent = tree / "ABSENT.txt"
     if not tree.is_dir():
         raise SystemExit(f"{tree} is not a folder: unpack the corpus first")

@@ -35,21 +35,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from corpus_path import require_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = {"resnet": 50000, "mobilenet": 50000, "ssd-small": 5000, "ssd-mobilenet": 5000, "ssd-large": 5000,
            "ssd-resnet34": 5000, "gnmt": 3003}
 LOADGEN = re.compile(rb'\[\r?\n\{ "seq_id" : \d+, "qsl_idx" : \d+, "data" : "([0-9A-Fa-f]*)" \}')
-
-
-def corpus_dir(arg: str | None) -> Path:
-    if arg:
-        return Path(arg)
-    if os.environ.get("MLCHECK_CORPUS"):
-        return Path(os.environ["MLCHECK_CORPUS"])
-    out = subprocess.run(["bash", str(REPO.parent / "shared" / "corpus" / "unpack")], check=True,
-                         capture_output=True, text=True)
-    return Path(out.stdout.strip().splitlines()[-1])
 
 
 def samples_for(path: Path) -> int:
@@ -281,7 +272,7 @@ def main() -> None:
     ap.add_argument("--generated-mb", type=int, default=32, help="size of each generated log; 0 skips them")
     ap.add_argument("--no-rescore", action="store_true", help="skip the end-to-end mlcheck rescore figures")
     a = ap.parse_args()
-    corpus = corpus_dir(a.corpus)
+    corpus = require_corpus(a.corpus)
     groups: dict[str, list[Path]] = defaultdict(list)
     for v in ("inference_v0.5", "inference_v0.7"):
         for p in sorted((corpus / v).rglob("mlperf_log_accuracy.json")):

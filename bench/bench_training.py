@@ -23,6 +23,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from corpus_path import corpus_dir
+
 REPO = Path(__file__).resolve().parents[1]
 REPEAT = int(os.environ.get("BENCH_REPEAT", "3"))  # interleaved rounds of each
 sys.path.insert(0, str(REPO))
@@ -41,18 +43,6 @@ def _args() -> tuple[str | None, str]:
     if rnd not in ROUNDS:
         raise SystemExit(f"--round must be one of {', '.join(ROUNDS)}")
     return (args[0] if args else None), rnd
-
-
-def corpus_root() -> Path | None:
-    given, _ = _args()
-    if given:
-        return Path(given)
-    script = REPO.parent / "shared" / "corpus" / "unpack"
-    if not script.is_file():
-        return None
-    out = subprocess.run(["bash", str(script)], capture_output=True, text=True, check=False)
-    lines = out.stdout.strip().splitlines()
-    return Path(lines[-1]) if out.returncode == 0 and lines else None
 
 
 def _children_cpu() -> float:
@@ -103,7 +93,7 @@ def run_cli_compiled(root: Path) -> float | None:
 
 
 def main() -> int:
-    base = corpus_root()
+    base = corpus_dir(_args()[0])
     _, rnd = _args()
     folder, ruleset, target = ROUNDS[rnd]
     if base is None or not (base / folder).is_dir():

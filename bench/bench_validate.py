@@ -24,17 +24,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from corpus_path import require_corpus
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def corpus_dir(arg: str | None) -> Path:
-    if arg:
-        return Path(arg)
-    if os.environ.get("MLCHECK_CORPUS"):
-        return Path(os.environ["MLCHECK_CORPUS"])
-    out = subprocess.run(["bash", str(REPO.parent / "shared" / "corpus" / "unpack")], check=True,
-                         capture_output=True, text=True)
-    return Path(out.stdout.strip().splitlines()[-1])
 
 
 READ_ALL = """
@@ -73,7 +65,7 @@ def main() -> None:
     ap.add_argument("--baseline-pythonpath", type=Path, default=None,
                     help="another checkout of the project, run interleaved with this one")
     args = ap.parse_args()
-    root = corpus_dir(args.corpus) / "inference_v0.5"
+    root = require_corpus(args.corpus) / "inference_v0.5"
     absent = root / "ABSENT.txt"
     validate = ["-m", "checker.cli", "validate", str(root), "--known-absent", str(absent), "--format", "json",
                 "--output", os.devnull]
