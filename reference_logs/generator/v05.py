@@ -49,6 +49,7 @@ from .imagenet import (
 from .runner import RunSpec, run_isolated
 from .sut import ResponseTable
 from .tree import ACCURACY_LOG, DETAIL, SUMMARY, read_text, write_json, write_text
+from .tree import system_description as sample_system
 from .v05text import convert_run
 from .verify import (
     until_pass,
@@ -252,27 +253,7 @@ COMMON_SETTINGS: dict[str, Any] = {
 
 
 def system_description(system: str, note: str) -> dict[str, Any]:
-    return {
-        "submitter": SUBMITTER,
-        "division": DIVISION,
-        "status": "available",
-        "system_name": system,
-        "number_of_nodes": 1,
-        "host_processor_model_name": "Generic x86-64 CPU",
-        "host_processors_per_node": 1,
-        "host_processor_core_count": 2,
-        "host_memory_capacity": "8GB",
-        "host_storage_capacity": "64GB",
-        "host_storage_type": "SSD",
-        "accelerators_per_node": 0,
-        "accelerator_model_name": "N/A",
-        "accelerator_memory_capacity": "N/A",
-        "accelerator_memory_configuration": "N/A",
-        "framework": "NumPy",
-        "operating_system": "Linux",
-        "other_software_stack": "Python 3, MLPerf LoadGen 6.0.17 (mlcommons-loadgen)",
-        "sw_notes": note,
-    }
+    return sample_system(SUBMITTER, DIVISION, system, note, "6.0.17")
 
 
 IMPLEMENTATION_JSON: dict[str, Any] = {

@@ -38,6 +38,7 @@ from . import coco, conf, imagenet, squad
 from .runner import RunSpec, run_isolated
 from .sut import ResponseTable
 from .tree import ACCURACY_LOG, SUMMARY, read_text, write_json, write_text
+from .tree import system_description as sample_system
 from .truncate import Truncation, truncate_accuracy_log
 from .verify import (
     scan_summary,
@@ -203,28 +204,8 @@ def write_truth(datasets: Path, tmp: Path, log: Callable[[str], None]) -> Truth:
 
 def system_description(system: str, system_type: str) -> dict[str, Any]:
     """The v0.7 system description: the v0.7 checker's required fields, system_type, and only fields it knows."""
-    return {
-        "submitter": SUBMITTER,
-        "division": DIVISION,
-        "system_type": system_type,
-        "status": "available",
-        "system_name": system,
-        "number_of_nodes": 1,
-        "host_processor_model_name": "Generic x86-64 CPU",
-        "host_processors_per_node": 1,
-        "host_processor_core_count": 2,
-        "host_memory_capacity": "8GB",
-        "host_storage_capacity": "64GB",
-        "host_storage_type": "SSD",
-        "accelerators_per_node": 0,
-        "accelerator_model_name": "N/A",
-        "accelerator_memory_capacity": "N/A",
-        "accelerator_memory_configuration": "N/A",
-        "framework": "NumPy",
-        "operating_system": "Linux",
-        "other_software_stack": f"Python 3, MLPerf LoadGen {LOADGEN} (mlcommons-loadgen)",
-        "sw_notes": f"Sample system of mlcheck ({system_type} suite); logs written by LoadGen {LOADGEN} (MLLOG).",
-    }
+    notes = f"Sample system of mlcheck ({system_type} suite); logs written by LoadGen {LOADGEN} (MLLOG)."
+    return sample_system(SUBMITTER, DIVISION, system, notes, LOADGEN, system_type=system_type)
 
 
 IMPLEMENTATION_JSON: dict[str, Any] = {
