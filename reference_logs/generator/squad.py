@@ -21,6 +21,10 @@ evaluate-v1.1.py: features from the examples with BERT's tokenizer (lower case),
 n-best (20) spans of at most 30 tokens whose start has its maximum context in the
 feature, the text projected back onto the context (get_final_text), then exact match and
 token F1 against every answer, the best answer counting.
+
+It is written apart from mlcheck's evaluator (checker/rescore/squad.py) on purpose, tokenizer
+included: the sample's accuracy.txt comes from this re-expression of the reference scripts, and
+re-scoring the sample with mlcheck must reach the same F1 — two implementations checking each other.
 """
 
 from __future__ import annotations
