@@ -368,6 +368,16 @@ def test_synthetic_squad_set_has_the_real_feature_count_and_scores_above_target(
     score = squad.evaluate(gt.dataset, squad.predictions(examples, features, {i: logits[i].astype(np.float64)
                                                                                 for i in range(len(features))}))
     assert 90.874 * 0.99 < score["f1"] < 93 and score["exact_match"] < score["f1"]
+    # mlcheck's evaluator, written apart from the generator's scoring, reaches the same F1 and EM
+    from checker.rescore import squad as evaluator
+    from checker.rescore.reader import FirstPayloads
+
+    n, width = len(features), logits[0].astype("<f4").nbytes
+    first = FirstPayloads(np.arange(n, dtype=np.int64), np.arange(n + 1, dtype=np.int64) * width,
+                          np.frombuffer(np.ascontiguousarray(logits[:n], "<f4").tobytes(), np.uint8))
+    ours = evaluator.score_squad(first, evaluator.load_squad(dev, {"squad_vocab": vocab}), {})
+    assert ours.value == pytest.approx(score["f1"], abs=1e-9)
+    assert ours.detail["exact_match"] == pytest.approx(score["exact_match"], abs=1e-9)
 
 
 # ---------------------------------------------------------------------------
