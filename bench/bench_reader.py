@@ -1,6 +1,6 @@
 """The accuracy-log reader on the real corpus logs, by layout, and `mlcheck rescore` end to end.
 
-    python bench/bench_reader.py [--corpus DIR] [--repeat 3] [--generated-mb 32] [--no-rescore]
+    python bench/bench_reader.py [--corpus DIR] [--repeat 3] [--generated-mb 32] [--no-rescore] [--layout TEXT]
 
 Throughput: every mlperf_log_accuracy.json of the inference_v0.5 and inference_v0.7 corpora, grouped
 by layout (LoadGen's one entry a line by payload width, pretty-printed one field a line, truncated,
@@ -271,17 +271,18 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--generated-mb", type=int, default=32, help="size of each generated log; 0 skips them")
     ap.add_argument("--no-rescore", action="store_true", help="skip the end-to-end mlcheck rescore figures")
+    ap.add_argument("--layout", default="", help="only the layouts whose name holds this text")
     a = ap.parse_args()
     corpus = require_corpus(a.corpus)
     groups: dict[str, list[Path]] = defaultdict(list)
     for v in ("inference_v0.5", "inference_v0.7"):
         for p in sorted((corpus / v).rglob("mlperf_log_accuracy.json")):
             groups[f"{v[-4:]} {layout_of(p.read_bytes())}"].append(p)
-    groups = dict(sorted(groups.items()))
+    groups = {k: v for k, v in sorted(groups.items()) if a.layout in k}
     with tempfile.TemporaryDirectory(prefix="bench_reader_") as d:
         tmp = Path(d)
         if a.generated_mb > 0:
-            groups.update(generated(tmp, a.generated_mb))
+            groups.update((k, v) for k, v in generated(tmp, a.generated_mb).items() if a.layout in k)
         print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; medians of {a.repeat}")
         throughput(groups, a.repeat)
         if not a.no_rescore:

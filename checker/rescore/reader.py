@@ -372,20 +372,58 @@ def _first_bad(objs: list[bytes]) -> tuple[list[Entry], int]:
     return (entries, -1) if k < 0 else ([], k)
 
 
-# LoadGen's own layout, `{ "seq_id" : 1, "qsl_idx" : 2, "data" : "AB" },\n` an entry: with its digits
-# and (upper-case) hex taken out, every entry is this text, after the list's '[' or a ',' and a line end.
-_SKELETON = b'{ "seq_id" : , "qsl_idx" : , "data" : "" }'
-_DIGITS_AND_HEX = b"0123456789ABCDEF"
-_SEQ_DIGITS = len(b'{ "seq_id" : ')  # from the entry's '{'
-_QSL_DIGITS = len(b', "qsl_idx" : ')  # from the comma after seq_id
-_HEX = len(b', "data" : "')  # from the comma after qsl_idx
-_HEX_END = len(b'" }')  # before the comma after the entry
+# LoadGen's own layout, `{ "seq_id" : 1, "qsl_idx" : 2, "data" : "AB" },\n` an entry: between its three
+# commas every entry is fixed text around two runs of digits and one of hex.
+_OPEN = b'{ "seq_id" : '  # from the entry's '{' to its seq_id digits
+_QSL_KEY = b', "qsl_idx" : '  # from the comma after seq_id to the qsl_idx digits
+_DATA_KEY = b', "data" : "'  # from the comma after qsl_idx to the hex
+_CLOSE_ENTRY = b'" }'  # after the hex: then the comma and line end before the next entry, or the block's end
+_PAD = 32  # bytes kept before and after the block's copy, so every entry's text is read the same way
 _ASCII_0 = np.uint64(0x3030303030303030)
 _HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
 _SIXES = np.uint64(0x0606060606060606)
 _TO_TOP = np.array([0] + [8 * (8 - d) for d in range(1, 9)], np.uint64)  # d digits -> the top d bytes
 _ZEROS_BELOW = np.array([0] + [0x3030303030303030 >> (8 * d) for d in range(1, 9)], np.uint64)  # '0's under them
 _M1, _M2, _M4 = np.uint64(0x00FF00FF00FF00FF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0xFFFFFFFF)
+U64 = npt.NDArray[np.uint64]
+_ALL_ONES = np.uint64(2**64 - 1)
+
+
+def _template(text: bytes, width: int) -> list[tuple[np.uint64, np.uint64]]:
+    """`text` at the end of `width` bytes, as (value, mask) per little-endian word (the bytes before it
+    masked out; a word that is all before it left out)."""
+    value = bytes(width - len(text)) + text
+    mask = bytes(width - len(text)) + b"\xff" * len(text)
+    return [(np.uint64(int.from_bytes(value[i:i + 8], "little")), np.uint64(int.from_bytes(mask[i:i + 8], "little")))
+            for i in range(0, width, 8)]
+
+
+# The 24 bytes before each seq_id end with the previous entry's close, its comma, the line end and _OPEN
+# (the block's lead is read as that comma); the 16 before qsl_idx end with _QSL_KEY, the 16 before the hex
+# with _DATA_KEY.
+_HEAD = {sep: _template(_CLOSE_ENTRY + b"," + sep + _OPEN, 24) for sep in (b"\n", b"\r\n")}
+_QSL_HEAD = _template(_QSL_KEY, 16)
+_DATA_HEAD = _template(_DATA_KEY, 16)
+
+
+def _gather(p: U8, at: I64, width: int) -> U64:
+    """The `width` bytes (a multiple of 8) from each offset in `at`, as rows of little-endian words."""
+    rows = np.ndarray((len(p) - width + 1,), np.dtype(f"V{width}"), p, 0, (1,))
+    out: U64 = rows[at].view(np.dtype("<u8")).reshape(len(at), width // 8)
+    return out
+
+
+def _differs(words: U64, template: list[tuple[np.uint64, np.uint64]]) -> bool:
+    """Whether any row's first words differ from the template where its mask is set (a column at a time:
+    numpy compares a contiguous column many times faster than the broadcast rows)."""
+    for k, (value, mask) in enumerate(template):
+        column = words[:, k]
+        if mask == _ALL_ONES:
+            if (column != value).any():
+                return True
+        elif mask and ((column & mask) != value).any():
+            return True
+    return False
 
 
 def _digit_runs(words: npt.NDArray[np.uint64], digits: I64) -> npt.NDArray[np.uint64] | None:
@@ -411,51 +449,71 @@ def _values(v: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
 
 def _lines(view: memoryview, lead: int, base: int) -> Block | None:
     """The block (from its leading '[' or ',' to its last '}') when it is exactly in LoadGen's layout with
-    indices under 10^8 and even-length upper-case hex; None for anything else (the general path decides).
+    indices under 10^8 and even-length hex; None for anything else (the general path decides).
 
-    Its text without digits and hex must be the layout's, entry after entry; the commas then place the
-    digit and hex runs, and a run only reads as digits (or hex) where the layout puts it: a digit or hex
-    character anywhere else moves a quote, colon or space into a run next to it.
+    The commas place every part of every entry: the fixed text is compared word by word where it must
+    be, the runs between must be 1 to 8 digits (without a leading zero) and hex. Those parts tile the
+    block from its lead to its end, so a block that passes is LoadGen's text for the values read, and
+    any other byte (an extra comma, a space, a quote) fails one of the comparisons.
     """
-    text = bytes(view)
-    skeleton = text.translate(None, _DIGITS_AND_HEX)
-    sep = b"\r\n" if skeleton[1:3] == b"\r\n" else b"\n"
-    n, rest = divmod(len(skeleton), len(_SKELETON) + 1 + len(sep))
-    if n == 0 or rest or skeleton != bytes([lead]) + sep + _SKELETON + (b"," + sep + _SKELETON) * (n - 1):
-        return None
-    a = np.frombuffer(text, np.uint8)
+    a = np.frombuffer(view, np.uint8)
     size = len(a)
-    commas = np.empty(3 * n, np.int64)  # per entry: after seq_id, after qsl_idx, after the entry
+    sep = b"\r\n" if view[1:3] == b"\r\n" else b"\n"
+    if view[size - len(_CLOSE_ENTRY):] != _CLOSE_ENTRY:
+        return None
     found = np.flatnonzero(a == 44)
-    commas[:-1] = found[1:] if lead == 44 else found
-    commas[-1] = size  # the last entry's, as if there
+    if lead == 44:
+        found = found[1:]
+    n, rest = divmod(len(found) + 1, 3)  # three commas an entry, the last entry's after the block
+    if n == 0 or rest:
+        return None
+    commas = np.empty(3 * n, np.int64)  # per entry: after seq_id, after qsl_idx, after the entry
+    commas[:-1] = found
+    commas[-1] = size
     c = commas.reshape(n, 3)
-    starts = np.empty(n, np.int64)
-    starts[0] = 1 + len(sep)
-    starts[1:] = c[:-1, 2] + 1 + len(sep)
-    seq_at, qsl_at, hex_at = starts + _SEQ_DIGITS, c[:, 0] + _QSL_DIGITS, c[:, 1] + _HEX
-    d1, d2, hex_lengths = c[:, 0] - seq_at, c[:, 1] - qsl_at, c[:, 2] - _HEX_END - hex_at
+    seq_at = np.empty(n, np.int64)
+    seq_at[0] = 1 + len(sep) + len(_OPEN)
+    seq_at[1:] = c[:-1, 2] + (1 + len(sep) + len(_OPEN))
+    qsl_at, hex_at = c[:, 0] + len(_QSL_KEY), c[:, 1] + len(_DATA_KEY)
+    d1, d2, hex_lengths = c[:, 0] - seq_at, c[:, 1] - qsl_at, c[:, 2] - len(_CLOSE_ENTRY) - hex_at
     if (((d1 - 1) | (d2 - 1)).astype(np.uint64) > 7).any() or ((hex_lengths < 0) | (hex_lengths & 1 == 1)).any():
         return None  # 1 to 8 digits (more: the general path), even-length hex
-    # words[i]: the 8 bytes from i, first byte lowest on any platform (an unaligned little-endian view)
-    words = np.ndarray((size - 7,), np.dtype("<u8"), a, 0, (1,))
-    if _digit_runs(words[seq_at], d1) is None:  # seq_id: checked, not kept
+    width = int(hex_lengths[0])
+    fixed = bool((hex_lengths == width).all())
+    words = width if fixed and 0 < width <= 48 and width % 8 == 0 else 0  # hex read with its key
+    # a copy with room around it, the lead made the comma after a previous entry's close
+    p = np.empty(_PAD + size + _PAD, np.uint8)
+    p[:_PAD] = 0
+    p[_PAD - len(_CLOSE_ENTRY):_PAD + 1] = np.frombuffer(_CLOSE_ENTRY + b",", np.uint8)
+    p[_PAD + 1:_PAD + size] = a[1:]
+    p[_PAD + size:] = 0
+    head = _gather(p, seq_at + (_PAD - 24), 32)
+    if _differs(head, _HEAD[sep]):
         return None
-    runs = _digit_runs(words[qsl_at], d2)
+    qsl_head = _gather(p, qsl_at + (_PAD - 16), 24)
+    if _differs(qsl_head, _QSL_HEAD):
+        return None
+    data_head = _gather(p, hex_at + (_PAD - 16), 16 + words)
+    if _differs(data_head, _DATA_HEAD):
+        return None
+    if _digit_runs(head[:, 3], d1) is None:  # seq_id: checked, not kept
+        return None
+    runs = _digit_runs(qsl_head[:, 2], d2)
     if runs is None:
         return None
     qsl = _values(runs)
-    width = int(hex_lengths[0])
     try:
-        if width == 0 and not hex_lengths.any():
+        if words:
+            raw = binascii.a2b_hex(data_head[:, 2:].tobytes())
+        elif width == 0 and fixed:
             raw = b""
-        elif (hex_lengths == width).all():
+        elif fixed:
             rows = np.lib.stride_tricks.as_strided(a, (size - width + 1, width), (1, 1))
             raw = binascii.a2b_hex(rows[hex_at].tobytes())
         else:
             ends = (hex_at + hex_lengths).tolist()
-            raw = binascii.a2b_hex(b"".join([text[s:e] for s, e in zip(hex_at.tolist(), ends)]))
-    except ValueError:  # a quote or space moved into the run
+            raw = binascii.a2b_hex(b"".join([view[s:e] for s, e in zip(hex_at.tolist(), ends)]))
+    except ValueError:  # a character that is not hex in a run
         return None
     return Block(base, qsl.astype(np.int64), _offsets(hex_lengths >> 1), np.frombuffer(raw, np.uint8),
                  np.zeros(n, bool))
