@@ -189,6 +189,9 @@ class _Range:
                     self.stopped = True
                     self.problems.add(f"a NUL byte at byte {pos + nul}: not a JSON accuracy log")
                     return
+                if self._marked(buf, max(0, fill - 4), fill + got):
+                    self._drain(left - got)
+                    return
                 fill += got
                 left -= got
             cut = buf.rfind(b"}", 0, fill)
@@ -211,6 +214,33 @@ class _Range:
             buf[:rest] = buf[cut + 1:fill]
             pos += cut + 1
             fill = rest
+
+    def _marked(self, buf: bytearray, a: int, b: int) -> bool:
+        """Whether buf[a:b] holds the truncation mark of a published log: its entries are then a sample
+        (the first and last 4 KiB), so they are not read; only the file's hash still is, when wanted."""
+        dots = buf.find(b"...", a, b)
+        while dots >= 0:
+            if _TRUNCATION.match(buf, max(0, dots - 1), dots + 4):
+                self.truncated = True
+                return True
+            dots = buf.find(b"...", dots + 1, b)
+        return False
+
+    def _drain(self, left: int) -> None:
+        """Read the rest of the range into the digest (a NUL byte stops it, as it stops a scan)."""
+        if self.digest is None:
+            return
+        chunk = bytearray(1 << 20)
+        mv = memoryview(chunk)
+        while left > 0:
+            got = self.f.readinto(mv[:min(len(chunk), left)])
+            if not got:
+                return
+            if chunk.find(b"\x00", 0, got) >= 0:
+                self.stopped = True
+                return
+            self.digest.update(mv[:got])
+            left -= got
 
     def _tail(self, tail: bytes, pos: int) -> None:
         """What follows the last '}' of the file: the list's closing ']' (or the whole of an empty list)."""
@@ -458,8 +488,8 @@ def _lines(view: memoryview, lead: int, base: int) -> Block | None:
     """
     a = np.frombuffer(view, np.uint8)
     size = len(a)
-    sep = b"\r\n" if view[1:3] == b"\r\n" else b"\n"
-    if view[size - len(_CLOSE_ENTRY):] != _CLOSE_ENTRY:
+    sep = b"\r\n" if view[1:3].tobytes() == b"\r\n" else b"\n"
+    if view[size - len(_CLOSE_ENTRY):].tobytes() != _CLOSE_ENTRY:
         return None
     found = np.flatnonzero(a == 44)
     if lead == 44:
