@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from . import evaluators
 from .reader import LogScan, scan_log
 from .score import CannotScore, Score
 
@@ -57,6 +56,8 @@ def run_job(job: Job) -> JobResult:
         return JobResult(job.key, scan)
     if scan.truncated:
         return JobResult(job.key, scan, error="the log is truncated; re-scoring needs the original")
+    from . import evaluators  # only a job with ground truth scores: a scan needs none of them
+
     try:
         s = evaluators.get(job.evaluator or "").score(first, job.ground_truth, job.params)
     except CannotScore as exc:
@@ -64,23 +65,63 @@ def run_job(job: Job) -> JobResult:
     return JobResult(job.key, scan, s)
 
 
+class JobRun:
+    """Jobs started at once, their results collected later, so the caller can do other work meanwhile.
+
+    With `workers` processes for the run, the pool gets one fewer: this process is the last worker.
+    It does its own work first, and when it collects, it takes the jobs no worker has started yet
+    (the smallest, from the end of the queue) and runs them itself. Below INLINE_BYTES of logs, with
+    one job or one worker, every job runs here when collected. Leaving the context stops the pool.
+    """
+
+    def __init__(self, jobs: list[Job], workers: int) -> None:
+        self.jobs = jobs
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: list[Future[JobResult]] = []
+        if workers > 1 and len(jobs) > 1 and sum(_size(j.log) for j in jobs) >= INLINE_BYTES:
+            # big logs first, so the pool does not end on one long job
+            self.jobs = sorted(jobs, key=lambda j: -_size(j.log))
+            self.pool = ProcessPoolExecutor(max_workers=min(workers - 1, len(jobs)))
+            self.futures = [self.pool.submit(run_job, j) for j in self.jobs]
+
+    def results(self, on_done: Callable[[JobResult], None] | None = None) -> Iterator[JobResult]:
+        """Every job's result (in no particular order)."""
+        if self.pool is None:
+            done: Iterator[JobResult] = map(run_job, self.jobs)
+        else:
+            done = self._collect()
+        for o in done:
+            if on_done:
+                on_done(o)
+            yield o
+
+    def _collect(self) -> Iterator[JobResult]:
+        waiting: list[Future[JobResult]] = []
+        for job, fut in zip(reversed(self.jobs), reversed(self.futures)):
+            if fut.cancel():  # not started by a worker: this process runs it
+                yield run_job(job)
+            else:
+                waiting.append(fut)
+        for fut in reversed(waiting):
+            yield fut.result()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def map_jobs(jobs: list[Job], workers: int, on_done: Callable[[JobResult], None] | None = None) -> Iterator[JobResult]:
     """Run jobs, in a process pool when there are several, more than one worker, and enough bytes to
     pay for the pool (starting one costs about as much as reading INLINE_BYTES here)."""
-    if workers <= 1 or len(jobs) <= 1 or sum(_size(j.log) for j in jobs) < INLINE_BYTES:
-        for j in jobs:
-            o = run_job(j)
-            if on_done:
-                on_done(o)
-            yield o
-        return
-    # big logs first, so the pool does not end on one long job
-    order = sorted(jobs, key=lambda j: -_size(j.log))
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        for o in pool.map(run_job, order):
-            if on_done:
-                on_done(o)
-            yield o
+    with JobRun(jobs, workers) as run:
+        yield from run.results(on_done)
 
 
 def _size(p: Path) -> int:

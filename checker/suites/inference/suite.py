@@ -20,7 +20,7 @@ from .facts import SUMMARY, TreeFacts, build_facts
 from .kinds import REGISTRY
 from .kinds.loadgen import setting
 from .records import result_record
-from .rescore import attach_rescore
+from .rescore import PendingRescore
 from .ruledata import InferenceRound
 
 NAME = "inference"
@@ -150,17 +150,16 @@ def _seed_rounds(facts: TreeFacts, base: dict[str, InferenceRound]) -> tuple[tup
 
 
 def build(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
-    """Every stage, each handing frozen records to the next."""
+    """Every stage, each handing frozen records to the next; the accuracy logs are scanned in worker
+    processes while the other facts are read."""
     rnd: InferenceRound = ruleset.model
     tree = discover_inference(root, tuple(rnd.layout.divisions), tuple(rnd.layout.submitter_parts))
-    facts = attach_compliance(build_facts(tree, rnd, opts), rnd, opts)
-    base = _base_rounds(ruleset.library)
-    facts = dataclasses.replace(facts, seed_rounds=_seed_rounds(facts, base))
-    facts = dataclasses.replace(facts, round_note=round_note(facts, base, opts))
-    if opts.only_results is not None:
-        keep = opts.only_results
-        facts = dataclasses.replace(facts, results=tuple(r for r in facts.results if r.res.id in keep))
-    return attach_rescore(facts, opts)
+    with PendingRescore(tree, rnd, opts) as rescore:
+        facts = attach_compliance(build_facts(tree, rnd, opts), rnd, opts)
+        base = _base_rounds(ruleset.library)
+        facts = dataclasses.replace(facts, seed_rounds=_seed_rounds(facts, base))
+        facts = dataclasses.replace(facts, round_note=round_note(facts, base, opts))
+        return rescore.attach(_only(facts, opts))
 
 
 def build_accuracy(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
@@ -168,11 +167,16 @@ def build_accuracy(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeF
     runs, systems, measurements, code or compliance tests)."""
     rnd: InferenceRound = ruleset.model
     tree = discover_inference(root, tuple(rnd.layout.divisions), ("results",))
-    facts = build_facts(tree, rnd, opts, accuracy_only=True)
-    if opts.only_results is not None:
-        keep = opts.only_results
-        facts = dataclasses.replace(facts, results=tuple(r for r in facts.results if r.res.id in keep))
-    return attach_rescore(facts, opts)
+    with PendingRescore(tree, rnd, opts) as rescore:
+        return rescore.attach(_only(build_facts(tree, rnd, opts, accuracy_only=True), opts))
+
+
+def _only(facts: TreeFacts, opts: ValidateOptions) -> TreeFacts:
+    """The results --only names (all when it names none)."""
+    if opts.only_results is None:
+        return facts
+    keep = opts.only_results
+    return dataclasses.replace(facts, results=tuple(r for r in facts.results if r.res.id in keep))
 
 
 def result_scopes(facts: TreeFacts, opts: ValidateOptions) -> Iterator[Scope]:
