@@ -263,8 +263,6 @@ def validate(
     from .changed import validate_changed
     from .options import ValidateOptions
     from .report import render
-    from .report.github import write_step_summary
-    from .report.text import SHOW, color_wanted, terminal_width, verdict_text
     from .waivers import load_waivers
 
     targets = parse_report_targets(report)
@@ -272,6 +270,8 @@ def validate(
     formats = [fmt, *(t for t, _ in targets)]
     check_formats(formats)
     if show is not None:
+        from .report.text import SHOW
+
         check_choice("--show", show, SHOW)
     check_choice("--color", color, ("auto", "always", "never"))
     datasets = parse_datasets(dataset)
@@ -300,13 +300,19 @@ def validate(
         # a text report in a file: a fixed, readable width and no colour
         write_output(render(result, tfmt, strict, width=100, color=False, show=level), tpath)
     if fmt == "text" and output is None:
+        from .report.text import color_wanted, terminal_width
+
         text = render(result, fmt, strict, width=terminal_width(), color=color_wanted(None, color), show=level)
     else:
         text = render(result, fmt, strict, width=100, color=color == "always", show=level)
     write_output(text, output)
     if "github" in formats:
+        from .report.github import write_step_summary
+
         write_step_summary(result, strict=strict)  # appends to $GITHUB_STEP_SUMMARY when Actions set it
     if output is not None and sys.stderr.isatty():
+        from .report.text import verdict_text
+
         sys.stderr.write(verdict_text(result, strict) + f" (report: {output})\n")
     raise typer.Exit(result.exit_code(strict))
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..package.sshsig import NAMESPACE
+from ..package import NAMESPACE
 
 if TYPE_CHECKING:
     from ..package.verify import VerifyResult

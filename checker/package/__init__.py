@@ -1,7 +1,7 @@
 """Signed, reproducible result packages: keygen, package, verify and truncate, usable without the CLI.
 
-Names are loaded on first use (PEP 562), so importing one submodule — as the CLI does at start-up
-for the signature namespace — does not pull in validation, tar and git machinery.
+Names are loaded on first use (PEP 562); the signature namespace is a constant here, so the CLI's
+start-up (it is the default of --namespace) pulls in no validation, tar, git or cryptography.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 _EXPORTS = {
     "PackageOptions": ".builder", "PackageResult": ".builder", "ValidationFailed": ".builder", "package": ".builder",
     "KeyFiles": ".keys", "keygen": ".keys", "load_private_key": ".keys",
-    "NAMESPACE": ".sshsig",
     "Truncation": ".truncate", "truncate_tree": ".truncate",
     "VerifyResult": ".verify", "verify_package": ".verify",
 }
@@ -21,6 +20,9 @@ __all__ = [
     "NAMESPACE", "KeyFiles", "PackageOptions", "PackageResult", "Truncation", "ValidationFailed", "VerifyResult",
     "keygen", "load_private_key", "package", "truncate_tree", "verify_package",
 ]
+
+
+NAMESPACE = "mlcheck-result@v1"  # the SSH signature namespace of result packages
 
 
 def __getattr__(name: str) -> Any:

@@ -15,6 +15,7 @@ from ..escape import visible
 from ..findings import Report
 from ..options import ValidateOptions
 from ..suites.inference.discover import locate_submitters
+from . import NAMESPACE
 from .keys import load_private_key
 from .manifest import (
     TRUNCATION_FILE,
@@ -26,7 +27,7 @@ from .manifest import (
     source_date_epoch,
     truncation_records,
 )
-from .sshsig import NAMESPACE, sign
+from .sshsig import sign
 from .tarball import collect, write_tarball
 from .truncate import inside
 

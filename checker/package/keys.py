@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from ..errors import UsageError
-from .sshsig import NAMESPACE, allowed_signers_line, public_key_line
+from . import NAMESPACE
+from .sshsig import allowed_signers_line, public_key_line
 
 PASSPHRASE_ENV = "MLCHECK_KEY_PASSPHRASE"
 

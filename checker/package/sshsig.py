@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from ..errors import IntegrityError, UsageError
 from ..escape import visible
+from . import NAMESPACE
 
-NAMESPACE = "mlcheck-result@v1"
 MAGIC = b"SSHSIG"
 VERSION = 1
 KEY_TYPE = "ssh-ed25519"

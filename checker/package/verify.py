@@ -36,8 +36,9 @@ from ..findings import Report
 from ..inputs import decode_utf8, read_limited
 from ..options import ValidateOptions
 from ..waivers import parse_waivers
+from . import NAMESPACE
 from .manifest import Manifest, load_manifest
-from .sshsig import NAMESPACE, AllowedSigner, parse_allowed_signers
+from .sshsig import AllowedSigner, parse_allowed_signers
 from .sshsig import verify as verify_signature
 from .tarball import BLOCK, RECORD
 

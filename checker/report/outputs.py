@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import UsageError
-from .escape import visible
+from ..escape import visible
 
 
 def _inside(path: Path, folder: Path) -> bool:
