@@ -3,7 +3,7 @@
 Baselines, measured in the same run, interleaved: a plain Python pass that reads every file of the
 tree once (the I/O floor any checker pays), a bare interpreter start and, with
 --baseline-pythonpath DIR, `mlcheck validate` of another checkout of the project (e.g. the tree
-before a change) on the same corpus. Reports the median wall time and the peak memory (max RSS of
+before a change) on the same corpus. Reports the median wall and CPU time (user + sys of the command and its workers) and the peak memory (max RSS of
 the child process) of each, the ratios, and this tree's time against the other's (the target: at
 most 60 %).
 
@@ -46,16 +46,17 @@ import resource, subprocess, sys, time
 t0 = time.perf_counter()
 rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
 wall = time.perf_counter() - t0
-print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(wall, ru.ru_maxrss, rc, ru.ru_utime + ru.ru_stime)
 """
 
 
-def timed(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MiB of the command, exit code)."""
+def timed(cmd: list[str], env: dict[str, str], cwd: str) -> tuple[float, float, int, float]:
+    """(wall seconds, peak RSS MiB of the command, exit code, CPU seconds of it and its workers)."""
     out = subprocess.run([sys.executable, "-c", WRAP, *cmd], capture_output=True, text=True, check=True, env=env,
                          cwd=cwd)
-    wall, rss, rc = out.stdout.split()
-    return float(wall), int(rss) / 1024, int(rc)
+    wall, rss, rc, cpu = out.stdout.split()
+    return float(wall), int(rss) / 1024, int(rc), float(cpu)
 
 
 def main() -> None:
@@ -79,7 +80,7 @@ def main() -> None:
             name: ([sys.executable, *validate], {**base_env, "PYTHONPATH": str(tree)}) for name, tree in trees.items()}
         cmds["read every file"] = ([sys.executable, "-c", READ_ALL, str(root)], base_env)
         cmds["python startup"] = ([sys.executable, "-c", "pass"], base_env)
-        runs: dict[str, list[tuple[float, float, int]]] = {name: [] for name in cmds}
+        runs: dict[str, list[tuple[float, float, int, float]]] = {name: [] for name in cmds}
         for cmd, env in cmds.values():  # warm-up: bytecode compiled, files in the page cache
             timed(cmd, env, tmp)
         load_before = os.getloadavg()[0]
@@ -87,17 +88,18 @@ def main() -> None:
             for name, (cmd, env) in cmds.items():
                 runs[name].append(timed(cmd, env, tmp))
         load_after = os.getloadavg()[0]
-    base = statistics.median(w for w, _, _ in runs["read every file"])
+    base = statistics.median(r[0] for r in runs["read every file"])
     print(f"corpus: {root.name}, {args.repeat} runs each, interleaved, median wall time, peak RSS; "
           f"load average {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} cores")
-    print(f"{'what':20} {'wall s':>8} {'peak MiB':>9} {'vs read-all':>12} exit")
+    print(f"{'what':20} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} {'vs read-all':>12} exit")
     for name, rs in runs.items():
-        wall = statistics.median(w for w, _, _ in rs)
-        peak = max(p for _, p, _ in rs)
-        print(f"{name:20} {wall:8.3f} {peak:9.1f} {wall / base:11.2f}x {rs[-1][2]}")
-    ml = statistics.median(w for w, _, _ in runs["mlcheck validate"])
+        wall = statistics.median(r[0] for r in rs)
+        cpu = statistics.median(r[3] for r in rs)
+        peak = max(r[1] for r in rs)
+        print(f"{name:20} {wall:8.3f} {cpu:7.3f} {peak:9.1f} {wall / base:11.2f}x {rs[-1][2]}")
+    ml = statistics.median(r[0] for r in runs["mlcheck validate"])
     if "baseline validate" in runs:
-        old = statistics.median(w for w, _, _ in runs["baseline validate"])
+        old = statistics.median(r[0] for r in runs["baseline validate"])
         pairs = sorted(a[0] / b[0] for a, b in zip(runs["mlcheck validate"], runs["baseline validate"]))
         print(f"this tree vs {args.baseline_pythonpath}: {100 * ml / old:.0f} % of its time (pairs {pairs[0]:.2f}"
               f"-{pairs[-1]:.2f}); target at most 60 % -> {'met' if ml <= 0.6 * old else 'NOT met'}")
