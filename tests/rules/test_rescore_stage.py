@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import shutil
 import struct
+import time
 from pathlib import Path
 
 import pytest
 from rescore_helpers import loadgen_log
 
 from checker.api import ValidateOptions, validate
-from checker.rescore.jobs import Job, map_jobs
+from checker.rescore import jobs as jobs_module
+from checker.rescore.jobs import Job, JobRun, map_jobs
 
 
 def _tree(tmp_path: Path, sample_root: Path) -> Path:
@@ -28,12 +30,21 @@ def _resnet_acc(root: Path) -> Path | None:
     return None
 
 
-def test_pool_and_inline_agree(tmp_path: Path) -> None:
-    logs = [loadgen_log(tmp_path / f"{i}.json", [(q, struct.pack("<i", q)) for q in range(i + 3)]) for i in range(3)]
-    jobs = [Job(str(p), p, 5) for p in logs]
-    inline = {o.key: o.scan.unique for o in map_jobs(jobs, 1)}
-    pooled = {o.key: o.scan.unique for o in map_jobs(jobs, 2)}
-    assert inline == pooled == {str(logs[0]): 3, str(logs[1]): 4, str(logs[2]): 5}
+def test_pool_and_inline_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same results inline, and over a pool whose caller takes the jobs no worker has started."""
+    logs = [loadgen_log(tmp_path / f"{i}.json", [(q, struct.pack("<i", q)) for q in range(i + 3)]) for i in range(12)]
+    jobs = [Job(str(p), p, 20) for p in logs]
+    want = {str(p): i + 3 for i, p in enumerate(logs)}
+    assert {o.key: o.scan.unique for o in map_jobs(jobs, 1)} == want
+    monkeypatch.setattr(jobs_module, "INLINE_BYTES", 0)  # small logs would run inline
+    with JobRun(jobs, 2) as run:
+        assert run.pool is not None
+        while not (run.futures[0].running() or run.futures[0].done()):  # the worker has the biggest job
+            time.sleep(0.001)
+        got = [(o.key, o.scan.unique) for o in run.results()]
+    assert sorted(k for k, _ in got) == sorted(want) and dict(got) == want  # each job once
+    taken = sum(f.cancelled() for f in run.futures)  # a job taken back from the pool ran in this process
+    assert taken >= 1 and not run.futures[0].cancelled(), taken
 
 
 def test_findings_for_a_tampered_and_a_truncated_log(tmp_path: Path, sample_root: Path) -> None:
