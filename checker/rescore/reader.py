@@ -218,12 +218,12 @@ class _Range:
     def _marked(self, buf: bytearray, a: int, b: int) -> bool:
         """Whether buf[a:b] holds the truncation mark of a published log: its entries are then a sample
         (the first and last 4 KiB), so they are not read; only the file's hash still is, when wanted."""
-        dots = buf.find(b"...", a, b)
-        while dots >= 0:
-            if _TRUNCATION.match(buf, max(0, dots - 1), dots + 4):
+        dot = buf.find(b".", a, b)  # one byte: found by memchr (a three-byte search is 50 times slower)
+        while dot >= 0:  # a valid log holds no '.' at all
+            if _TRUNCATION.match(buf, max(0, dot - 1), dot + 4):
                 self.truncated = True
                 return True
-            dots = buf.find(b"...", dots + 1, b)
+            dot = buf.find(b".", dot + 1, b)
         return False
 
     def _drain(self, left: int) -> None:
