@@ -402,13 +402,15 @@ def _first_bad(objs: list[bytes]) -> tuple[list[Entry], int]:
     return (entries, -1) if k < 0 else ([], k)
 
 
-# LoadGen's own layout, `{ "seq_id" : 1, "qsl_idx" : 2, "data" : "AB" },\n` an entry: between its three
-# commas every entry is fixed text around two runs of digits and one of hex.
-_OPEN = b'{ "seq_id" : '  # from the entry's '{' to its seq_id digits
-_QSL_KEY = b', "qsl_idx" : '  # from the comma after seq_id to the qsl_idx digits
-_DATA_KEY = b', "data" : "'  # from the comma after qsl_idx to the hex
-_CLOSE_ENTRY = b'" }'  # after the hex: then the comma and line end before the next entry, or the block's end
-_PAD = 32  # bytes kept before and after the block's copy, so every entry's text is read the same way
+# A log whose entries are all written alike: LoadGen's `{ "seq_id" : 1, "qsl_idx" : 2, "data" : "AB" },\n`,
+# or a re-serialisation (json.dump with an indent: one field a line) keeping LoadGen's key order. The
+# first entry of a block gives the text between the two runs of digits and the run of hex; every other
+# entry must repeat it byte for byte (anything else takes the general path).
+_WS_ = rb"[ \t\r\n]*"
+_FIRST = re.compile(rb"[\[,](" + _WS_ + rb")(\{" + _WS_ + rb'"seq_id"' + _WS_ + rb":" + _WS_ + rb")[0-9]+(," + _WS_
+                    + rb'"qsl_idx"' + _WS_ + rb":" + _WS_ + rb")[0-9]+(," + _WS_ + rb'"data"' + _WS_ + rb":" + _WS_
+                    + rb'")[0-9A-Fa-f]*("' + _WS_ + rb"\})(?:,(" + _WS_ + rb")\{)?")
+_PAD = 64  # bytes kept before and after the block's copy, so every entry's text is read the same way
 _ASCII_0 = np.uint64(0x3030303030303030)
 _HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
 _SIXES = np.uint64(0x0606060606060606)
@@ -417,23 +419,47 @@ _ZEROS_BELOW = np.array([0] + [0x3030303030303030 >> (8 * d) for d in range(1, 9
 _M1, _M2, _M4 = np.uint64(0x00FF00FF00FF00FF), np.uint64(0x0000FFFF0000FFFF), np.uint64(0xFFFFFFFF)
 U64 = npt.NDArray[np.uint64]
 _ALL_ONES = np.uint64(2**64 - 1)
+Template = list[tuple[np.uint64, np.uint64]]
 
 
-def _template(text: bytes, width: int) -> list[tuple[np.uint64, np.uint64]]:
+def _template(text: bytes, width: int) -> Template:
     """`text` at the end of `width` bytes, as (value, mask) per little-endian word (the bytes before it
-    masked out; a word that is all before it left out)."""
+    masked out)."""
     value = bytes(width - len(text)) + text
     mask = bytes(width - len(text)) + b"\xff" * len(text)
     return [(np.uint64(int.from_bytes(value[i:i + 8], "little")), np.uint64(int.from_bytes(mask[i:i + 8], "little")))
             for i in range(0, width, 8)]
 
 
-# The 24 bytes before each seq_id end with the previous entry's close, its comma, the line end and _OPEN
-# (the block's lead is read as that comma); the 16 before qsl_idx end with _QSL_KEY, the 16 before the hex
-# with _DATA_KEY.
-_HEAD = {sep: _template(_CLOSE_ENTRY + b"," + sep + _OPEN, 24) for sep in (b"\n", b"\r\n")}
-_QSL_HEAD = _template(_QSL_KEY, 16)
-_DATA_HEAD = _template(_DATA_KEY, 16)
+def _width(text: bytes) -> int:
+    return -(-len(text) // 8) * 8
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The text around the runs of one entry, as the block's first entry writes it."""
+
+    lead_sep: bytes  # the whitespace after the block's '[' or ','
+    sep: bytes  # the whitespace after an entry's comma, before the next '{'
+    open: bytes  # from an entry's '{' to its seq_id digits
+    qsl_key: bytes  # from the comma after seq_id to the qsl_idx digits
+    data_key: bytes  # from the comma after qsl_idx to the hex (its opening quote included)
+    close: bytes  # from the hex to the entry's '}'
+
+    @property
+    def head(self) -> bytes:
+        """What comes before each seq_id after the first: the previous entry's close, comma, sep, open."""
+        return self.close + b"," + self.sep + self.open
+
+
+def _layout(view: memoryview) -> _Layout | None:
+    m = _FIRST.match(view)
+    if m is None:
+        return None
+    lead_sep, open_, qsl_key, data_key, close, sep = m.groups()
+    out = _Layout(bytes(lead_sep), bytes(lead_sep if sep is None else sep), bytes(open_), bytes(qsl_key),
+                  bytes(data_key), bytes(close))
+    return out if len(out.head) <= _PAD - 8 else None
 
 
 def _gather(p: U8, at: I64, width: int) -> U64:
@@ -443,7 +469,7 @@ def _gather(p: U8, at: I64, width: int) -> U64:
     return out
 
 
-def _differs(words: U64, template: list[tuple[np.uint64, np.uint64]]) -> bool:
+def _differs(words: U64, template: Template) -> bool:
     """Whether any row's first words differ from the template where its mask is set (a column at a time:
     numpy compares a contiguous column many times faster than the broadcast rows)."""
     for k, (value, mask) in enumerate(template):
@@ -478,18 +504,21 @@ def _values(v: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
 
 
 def _lines(view: memoryview, lead: int, base: int) -> Block | None:
-    """The block (from its leading '[' or ',' to its last '}') when it is exactly in LoadGen's layout with
-    indices under 10^8 and even-length hex; None for anything else (the general path decides).
+    """The block (from its leading '[' or ',' to its last '}') when every entry is written like its first
+    (see _FIRST), with indices under 10^8 and even-length hex; None for anything else (the general path
+    decides).
 
     The commas place every part of every entry: the fixed text is compared word by word where it must
     be, the runs between must be 1 to 8 digits (without a leading zero) and hex. Those parts tile the
-    block from its lead to its end, so a block that passes is LoadGen's text for the values read, and
-    any other byte (an extra comma, a space, a quote) fails one of the comparisons.
+    block from its lead to its end, so a block that passes is that layout's text for the values read,
+    and any other byte (an extra comma, a space, a quote) fails one of the comparisons.
     """
+    lay = _layout(view)
+    if lay is None:
+        return None
     a = np.frombuffer(view, np.uint8)
     size = len(a)
-    sep = b"\r\n" if view[1:3].tobytes() == b"\r\n" else b"\n"
-    if view[size - len(_CLOSE_ENTRY):].tobytes() != _CLOSE_ENTRY:
+    if view[size - len(lay.close):].tobytes() != lay.close:
         return None
     found = np.flatnonzero(a == 44)
     if lead == 44:
@@ -502,47 +531,50 @@ def _lines(view: memoryview, lead: int, base: int) -> Block | None:
     commas[-1] = size
     c = commas.reshape(n, 3)
     seq_at = np.empty(n, np.int64)
-    seq_at[0] = 1 + len(sep) + len(_OPEN)
-    seq_at[1:] = c[:-1, 2] + (1 + len(sep) + len(_OPEN))
-    qsl_at, hex_at = c[:, 0] + len(_QSL_KEY), c[:, 1] + len(_DATA_KEY)
-    d1, d2, hex_lengths = c[:, 0] - seq_at, c[:, 1] - qsl_at, c[:, 2] - len(_CLOSE_ENTRY) - hex_at
+    seq_at[0] = 1 + len(lay.lead_sep) + len(lay.open)
+    seq_at[1:] = c[:-1, 2] + (1 + len(lay.sep) + len(lay.open))
+    qsl_at, hex_at = c[:, 0] + len(lay.qsl_key), c[:, 1] + len(lay.data_key)
+    d1, d2, hex_lengths = c[:, 0] - seq_at, c[:, 1] - qsl_at, c[:, 2] - len(lay.close) - hex_at
     if (((d1 - 1) | (d2 - 1)).astype(np.uint64) > 7).any() or ((hex_lengths < 0) | (hex_lengths & 1 == 1)).any():
         return None  # 1 to 8 digits (more: the general path), even-length hex
     width = int(hex_lengths[0])
     fixed = bool((hex_lengths == width).all())
     words = width if fixed and 0 < width <= 48 and width % 8 == 0 else 0  # hex read with its key
-    # a copy with room around it, the lead made the comma after a previous entry's close
-    p = np.empty(_PAD + size + _PAD, np.uint8)
-    p[:_PAD] = 0
-    p[_PAD - len(_CLOSE_ENTRY):_PAD + 1] = np.frombuffer(_CLOSE_ENTRY + b",", np.uint8)
-    p[_PAD + 1:_PAD + size] = a[1:]
-    p[_PAD + size:] = 0
-    head = _gather(p, seq_at + (_PAD - 24), 32)
-    if _differs(head, _HEAD[sep]):
+    # a copy with room around it; the first entry's lead, whitespace and open (matched by _FIRST) are
+    # written over with what comes before every other entry's seq_id, so all are read alike
+    head = lay.head
+    first = int(seq_at[0])
+    p = np.zeros(_PAD + size + _PAD, np.uint8)
+    p[_PAD:_PAD + size] = a
+    p[_PAD + first - len(head):_PAD + first] = np.frombuffer(head, np.uint8)
+    w1, w2, w3 = _width(head), _width(lay.qsl_key), _width(lay.data_key)
+    heads = _gather(p, seq_at + (_PAD - w1), w1 + 8)
+    if _differs(heads, _template(head, w1)):
         return None
-    qsl_head = _gather(p, qsl_at + (_PAD - 16), 24)
-    if _differs(qsl_head, _QSL_HEAD):
+    qsl_heads = _gather(p, qsl_at + (_PAD - w2), w2 + 8)
+    if _differs(qsl_heads, _template(lay.qsl_key, w2)):
         return None
-    data_head = _gather(p, hex_at + (_PAD - 16), 16 + words)
-    if _differs(data_head, _DATA_HEAD):
+    data_heads = _gather(p, hex_at + (_PAD - w3), w3 + words)
+    if _differs(data_heads, _template(lay.data_key, w3)):
         return None
-    if _digit_runs(head[:, 3], d1) is None:  # seq_id: checked, not kept
+    if _digit_runs(heads[:, w1 // 8], d1) is None:  # seq_id: checked, not kept
         return None
-    runs = _digit_runs(qsl_head[:, 2], d2)
+    runs = _digit_runs(qsl_heads[:, w2 // 8], d2)
     if runs is None:
         return None
     qsl = _values(runs)
     try:
         if words:
-            raw = binascii.a2b_hex(data_head[:, 2:].tobytes())
+            raw = binascii.a2b_hex(data_heads[:, w3 // 8:].tobytes())
         elif width == 0 and fixed:
             raw = b""
         elif fixed:
             rows = np.lib.stride_tricks.as_strided(a, (size - width + 1, width), (1, 1))
             raw = binascii.a2b_hex(rows[hex_at].tobytes())
         else:
+            text = view.tobytes()  # slices of bytes cost less than slices of a memoryview
             ends = (hex_at + hex_lengths).tolist()
-            raw = binascii.a2b_hex(b"".join([view[s:e] for s, e in zip(hex_at.tolist(), ends)]))
+            raw = binascii.a2b_hex(b"".join([text[s:e] for s, e in zip(hex_at.tolist(), ends)]))
     except ValueError:  # a character that is not hex in a run
         return None
     return Block(base, qsl.astype(np.int64), _offsets(hex_lengths >> 1), np.frombuffer(raw, np.uint8),

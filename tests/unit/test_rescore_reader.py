@@ -96,13 +96,16 @@ def assert_like_reference(path: Path, samples: int, blocks: tuple[int, ...] = (r
 
 # ---------------------------------------------------------------- LoadGen's layouts, generated
 
-def layout(entries: list[tuple[int, int, bytes]], sep: str = "\n", upper: bool = True, pretty: bool = False) -> bytes:
-    """A log as LoadGen writes it (`{ "seq_id" : 0, ... }` a line, `sep` line ends), or re-serialised
-    one field per line with sorted keys (`pretty`)."""
+def layout(entries: list[tuple[int, int, bytes]], sep: str = "\n", upper: bool = True, pretty: str | None = None) -> bytes:
+    """A log as LoadGen writes it (`{ "seq_id" : 0, ... }` a line, `sep` line ends), or re-serialised one
+    field a line (`pretty`): "sorted" keys, "ordered" (LoadGen's key order, as json.dump(indent=4) writes
+    it) or "py2" (the same with Python 2's ', ' item separator, a space before each line end)."""
     def hx(p: bytes) -> str:
         return p.hex().upper() if upper else p.hex()
-    if pretty:
-        text = json.dumps([{"seq_id": s, "qsl_idx": q, "data": hx(p)} for s, q, p in entries], indent=4, sort_keys=True)
+    if pretty is not None:
+        objs = [{"seq_id": s, "qsl_idx": q, "data": hx(p)} for s, q, p in entries]
+        seps = (", ", ": ") if pretty == "py2" else (",", ": ")
+        text = json.dumps(objs, indent=4, sort_keys=pretty == "sorted", separators=seps)
         return (text + "\n").replace("\n", sep).encode()
     if not entries:
         return f"[{sep}]{sep}".encode()
@@ -117,12 +120,12 @@ indices = st.one_of(st.integers(0, SAMPLES - 1), st.integers(0, SAMPLES - 1), st
 
 
 @st.composite
-def logs(draw: st.DrawFn) -> tuple[list[tuple[int, int, bytes]], str, bool, bool]:
+def logs(draw: st.DrawFn) -> tuple[list[tuple[int, int, bytes]], str, bool, str | None]:
     width = draw(widths)
     qs = draw(st.lists(indices, max_size=120))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     rows = [(i, q, rng.bytes(28 * int(rng.integers(0, 5)) if width is None else width)) for i, q in enumerate(qs)]
-    return rows, draw(st.sampled_from(["\n", "\r\n"])), draw(st.booleans()), draw(st.booleans())
+    return rows, draw(st.sampled_from(["\n", "\r\n"])), draw(st.booleans()), draw(st.sampled_from([None, "sorted", "ordered", "py2"]))
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -141,7 +144,7 @@ def test_every_width_and_line_end_on_one_and_two_workers(tmp_path: Path) -> None
         rows = [(i, int(rng.integers(0, 80)), rng.bytes(28 * int(rng.integers(0, 60)) if width is None else width))
                 for i in range(400)]
         for sep in ("\n", "\r\n"):
-            for upper, pretty in ((True, False), (False, True)):
+            for upper, pretty in ((True, None), (False, "sorted"), (True, "ordered"), (False, "py2")):
                 path = tmp_path / "v.json"
                 path.write_bytes(layout(rows, sep, upper, pretty))
                 assert_like_reference(path, 80, blocks=(301, 1 << 20))
@@ -201,7 +204,8 @@ def test_near_loadgen_lines_read_as_the_general_path_reads_them(tmp_path: Path, 
 
 
 def test_loadgen_lines_take_the_layout_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The layout path is what reads LoadGen's own logs (LF and CRLF, fixed and ragged payloads)."""
+    """The layout path is what reads LoadGen's own logs (LF and CRLF, fixed and ragged payloads) and
+    their re-serialisations one field a line in LoadGen's key order."""
     calls: list[bool] = []
     real = reader._lines
 
@@ -214,11 +218,12 @@ def test_loadgen_lines_take_the_layout_path(tmp_path: Path, monkeypatch: pytest.
     for sep in ("\n", "\r\n"):
         for width in (4, None):
             rows = [(i, i % 30, bytes(range(4 if width else 4 * (i % 5)))) for i in range(300)]
-            path = tmp_path / "log.json"
-            path.write_bytes(layout(rows, sep=sep))
-            calls.clear()
-            assert read(path, 30, block_bytes=1000) == reference(path.read_bytes(), 30)
-            assert calls and all(calls), (sep, width)
+            for pretty in (None, "ordered", "py2"):  # and json.dump(indent=4) in LoadGen's key order
+                path = tmp_path / "log.json"
+                path.write_bytes(layout(rows, sep=sep, pretty=pretty))
+                calls.clear()
+                assert read(path, 30, block_bytes=1000) == reference(path.read_bytes(), 30)
+                assert len(calls) > 2 and all(calls), (sep, width, pretty)
 
 
 def test_first_occurrence_wins_across_worker_ranges(tmp_path: Path) -> None:
