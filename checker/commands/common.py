@@ -87,7 +87,7 @@ def load_known_absent(path: Path | None, root: Path | Iterable[Path]) -> frozens
     paths lie under ROOT is almost certainly the wrong list, or relative to another folder: warned.
     """
     from ..api import read_known_absent
-    from ..report.escape import visible
+    from ..escape import visible
 
     if path is None:
         return frozenset()

@@ -130,7 +130,7 @@ def rescore_cmd(
     """Re-score accuracy logs with real evaluators and compare with accuracy.txt."""
     from ..api import rescore
     from ..options import ValidateOptions
-    from ..report.escape import visible
+    from ..escape import visible
     from .common import load_known_absent, parse_datasets, progress_bar
     from .rules import check_rule_options
 
