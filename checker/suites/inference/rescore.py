@@ -48,10 +48,6 @@ class RescoreOutcome:
         return scan.unique if self.score is not None and scan is not None else None
 
 
-def known_datasets(facts: TreeFacts) -> list[str]:
-    return sorted({r.bench.dataset for r in facts.results if r.bench is not None and r.bench.rescore is not None})
-
-
 @dataclass(frozen=True)
 class _Log:
     """A result whose accuracy folder holds an accuracy log its benchmark can re-score."""
