@@ -3,9 +3,9 @@
 Baselines, measured in the same run, interleaved: a plain Python pass that reads every file of the
 tree once (the I/O floor any checker pays), a bare interpreter start and, with
 --baseline-pythonpath DIR, `mlcheck validate` of another checkout of the project (e.g. the tree
-before a change) on the same corpus. Reports the median wall and CPU time (user + sys of the command and its workers) and the peak memory (max RSS of
-the child process) of each, the ratios, and this tree's time against the other's (the target: at
-most 60 %).
+before a change) on the same corpus. Reports the median wall time, the median CPU time (user + sys
+of the command and its worker processes) and the peak memory (max RSS of the child process) of
+each, the ratios, and this tree's time against the other's (the target: at most 60 %).
 
 Every command runs from a temporary directory with PYTHONPATH naming its checkout, its bytecode
 cached under a temporary PYTHONPYCACHEPREFIX (as an installed tool runs from compiled modules;
