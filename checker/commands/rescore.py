@@ -129,8 +129,8 @@ def rescore_cmd(
 ) -> None:
     """Re-score accuracy logs with real evaluators and compare with accuracy.txt."""
     from ..api import rescore
-    from ..options import ValidateOptions
     from ..escape import visible
+    from ..options import ValidateOptions
     from .common import load_known_absent, parse_datasets, progress_bar
     from .rules import check_rule_options
 

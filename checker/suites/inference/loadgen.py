@@ -152,7 +152,7 @@ def parse_summary(text: str) -> SummaryLog:
     section = "summary"
     for raw in text.split("\n"):
         line = raw.strip()
-        if not line or set(line) == {"="}:
+        if not line.strip("="):  # blank, or a rule of '='
             continue
         low = line.lower()
         if low == "test parameters used":
@@ -161,7 +161,7 @@ def parse_summary(text: str) -> SummaryLog:
         if low in ("additional stats", "mlperf results summary"):
             section = "summary"
             continue
-        m = _COUNT.match(line)
+        m = _COUNT.match(line) if line[0] in "nN" or line[0].isdecimal() else None  # "no"/a count first
         if m:
             # a count too long for int() is still a count: saturate rather than fail
             count = 0 if m.group(1).lower() == "no" else _int(m.group(1))
@@ -247,44 +247,52 @@ def _parse_v05_text(text: str) -> DetailLog:
         m = _TEXT_LINE.match(raw if len(raw) <= _LINE_READ else raw[:_LINE_READ])
         if not m:
             continue  # continuation lines (git log, file hashes) carry nothing we check
-        body = m.group(2).rstrip()
-        stripped = body.strip()
-        if stripped.startswith("ERROR"):
-            out.errors.append(LogLine(n, stripped.partition(":")[2].strip() or stripped))
-            continue
-        if stripped.startswith("WARNING"):
-            out.warnings.append(LogLine(n, stripped.partition(":")[2].strip() or stripped))
-            continue
-        if stripped == "Effective Settings:":
-            block = out.effective
-            continue
-        if stripped == "Requested Settings:":
-            block = out.requested
-            continue
-        if not stripped:
+        stripped = m.group(2).strip()
+        # the checks in order (an ERROR line is an error wherever it stands), tried only where the
+        # first character allows: most lines are settings or per-thread statistics
+        first = stripped[:1]
+        if first == "E":
+            if stripped.startswith("ERROR"):
+                out.errors.append(LogLine(n, stripped.partition(":")[2].strip() or stripped))
+                continue
+            if stripped == "Effective Settings:":
+                block = out.effective
+                continue
+        elif first == "W":
+            if stripped.startswith("WARNING"):
+                out.warnings.append(LogLine(n, stripped.partition(":")[2].strip() or stripped))
+                continue
+        elif first == "R":
+            if stripped == "Requested Settings:":
+                block = out.requested
+                continue
+        elif not first:
             block = None
             continue
-        g = _GENERATED.search(stripped) if "GeneratedQueries" in stripped else None
-        if g:
-            if out.generated_queries is None:
-                out.generated_queries = _int(g.group(1))
-                out.generated_samples_per_query = _int(g.group(2))
-                out.generated_duration_ns = _int(g.group(3))
-            continue
-        p = _POWER.match(stripped) if stripped.startswith("POWER_") else None
-        if p:
-            # the first BEGIN and the first END bracket the timed run
-            t = _power_seconds(p.group(2))
-            if t is not None:
-                power.setdefault(p.group(1), t)
-            continue
-        if stripped.startswith("QSL total size:"):
-            out.qsl_total = _int(stripped.partition(":")[2])
-            continue
-        if stripped.startswith("QSL performance size"):
-            out.qsl_performance = _int(stripped.partition(":")[2])
-            continue
-        if stripped.startswith(("Version :", "version :")):
+        if "GeneratedQueries" in stripped:
+            g = _GENERATED.search(stripped)
+            if g:
+                if out.generated_queries is None:
+                    out.generated_queries = _int(g.group(1))
+                    out.generated_samples_per_query = _int(g.group(2))
+                    out.generated_duration_ns = _int(g.group(3))
+                continue
+        if first == "P" and stripped.startswith("POWER_"):
+            p = _POWER.match(stripped)
+            if p:
+                # the first BEGIN and the first END bracket the timed run
+                t = _power_seconds(p.group(2))
+                if t is not None:
+                    power.setdefault(p.group(1), t)
+                continue
+        elif first == "Q":
+            if stripped.startswith("QSL total size:"):
+                out.qsl_total = _int(stripped.partition(":")[2])
+                continue
+            if stripped.startswith("QSL performance size"):
+                out.qsl_performance = _int(stripped.partition(":")[2])
+                continue
+        elif first in "Vv" and stripped.startswith(("Version :", "version :")):
             out.loadgen_version = stripped.partition(":")[2].strip()
             continue
         if block is not None and ":" in stripped:
