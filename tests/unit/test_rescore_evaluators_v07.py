@@ -2,7 +2,8 @@
 
 Each test builds small ground truth in the real format, has the real LoadGen write the accuracy log
 from payloads encoded as the reference SUTs encode them, scores it through the reader and the
-evaluator, and checks the score against an independent computation written here.
+evaluator, and checks the score against an independent computation (written here; for SQuAD the
+sample generator's re-expression of evaluate-v1.1.py).
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import os
 import pickle
 import random
 import re
-import string
-from collections import Counter
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,9 @@ from rescore_helpers import loadgen_log
 from checker.rescore import brats, dlrm, evaluators, rnnt, squad
 from checker.rescore.reader import FirstPayloads, scan_log
 from checker.rescore.score import CannotScore, GroundTruthError, Score
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "reference_logs"))
+from generator import squad as reference_squad  # the sample generator's own SQuAD scoring
 
 
 def loadgen_accuracy_log(workdir: Path, payloads: list[bytes]) -> Path:
@@ -80,37 +83,11 @@ def rescored(log: Path, samples: int, evaluator: str, truth: Any, params: dict[s
 
 
 # ============================================================== SQuAD v1.1 (BERT)
-# the official v1.1 evaluation, written out again here from its published formulas
-def _norm(s: str) -> str:
-    s = s.lower()
-    s = "".join(ch for ch in s if ch not in set(string.punctuation))
-    s = re.sub(r"\b(a|an|the)\b", " ", s)
-    return " ".join(s.split())
-
-
-def _f1(pred: str, gold: str) -> float:
-    p, g = _norm(pred).split(), _norm(gold).split()
-    common = sum((Counter(p) & Counter(g)).values())
-    if common == 0:
-        return 0.0
-    prec, rec = common / len(p), common / len(g)
-    return 2 * prec * rec / (prec + rec)
-
-
 def _official(dataset: dict[str, Any], preds: Mapping[str, str]) -> tuple[float, float]:
-    em = f1 = 0.0
-    total = 0
-    for art in dataset["data"]:
-        for para in art["paragraphs"]:
-            for qa in para["qas"]:
-                total += 1
-                golds = [a["text"] for a in qa["answers"]]
-                pred = preds.get(qa["id"])
-                if pred is None:
-                    continue
-                em += max(float(_norm(pred) == _norm(g)) for g in golds)
-                f1 += max(_f1(pred, g) for g in golds)
-    return 100 * em / total, 100 * f1 / total
+    """evaluate-v1.1.py's exact match and F1, as the sample generator writes it out again from the
+    published formulas (independent of checker.rescore.squad)."""
+    s = reference_squad.evaluate(dataset, dict(preds))
+    return s["exact_match"], s["f1"]
 
 
 _FILLER = ["the", "committee", "met", "in", "old", "hall", "and", "spoke", "about", "physics", "chemistry",
@@ -425,8 +402,9 @@ def test_squad_empty_context_makes_no_feature(tmp_path: Path) -> None:
 def test_squad_official_formulas_agree() -> None:
     for pred, gold in [("The Royal Academy!", "royal academy"), ("an apple a day", "apple day"), ("", "x"),
                        ("a b c", "c b a d"), ("Zürich's hall", "zürichs hall")]:
-        assert squad.f1(pred, gold) == pytest.approx(_f1(pred, gold))
-        assert (squad.normalize_answer(pred) == squad.normalize_answer(gold)) == (_norm(pred) == _norm(gold))
+        assert squad.f1(pred, gold) == pytest.approx(reference_squad.f1_score(pred, gold))
+        same = reference_squad.normalize_answer(pred) == reference_squad.normalize_answer(gold)
+        assert (squad.normalize_answer(pred) == squad.normalize_answer(gold)) == same
 
 
 # ============================================================== Criteo AUC (DLRM)
