@@ -16,18 +16,16 @@ from checker.rescore import jobs as jobs_module
 from checker.rescore.jobs import Job, JobRun, map_jobs
 
 
-def _tree(tmp_path: Path, sample_root: Path) -> Path:
+def _resnet(tmp_path: Path, sample_root: Path) -> tuple[Path, Path, str]:
+    """A copy of the sample: (its root, a resnet result's accuracy folder, that result's id)."""
     if not sample_root.is_dir():
         pytest.skip("the embedded sample submission is absent")
     root = tmp_path / "sub"
     shutil.copytree(sample_root, root)
-    return root
-
-
-def _resnet_acc(root: Path) -> Path | None:
-    for p in sorted(root.glob("*/*/results/*/resnet*/*/accuracy")):
-        return p
-    return None
+    acc = next(iter(sorted(root.glob("*/*/results/*/resnet*/*/accuracy"))), None)
+    if acc is None:
+        pytest.skip("the sample has no resnet result")
+    return root, acc, acc.parent.relative_to(root).as_posix()
 
 
 def test_pool_and_inline_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,11 +46,7 @@ def test_pool_and_inline_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_findings_for_a_tampered_and_a_truncated_log(tmp_path: Path, sample_root: Path) -> None:
-    root = _tree(tmp_path, sample_root)
-    acc = _resnet_acc(root)
-    if acc is None:
-        pytest.skip("the sample has no resnet result")
-    result_id = acc.parent.relative_to(root).as_posix()
+    root, acc, result_id = _resnet(tmp_path, sample_root)
     labels = [i % 1000 for i in range(50000)]
     gt = tmp_path / "val_map.txt"
     gt.write_text("".join(f"img{i}.JPEG {v}\n" for i, v in enumerate(labels)))
@@ -96,11 +90,7 @@ def test_findings_for_a_tampered_and_a_truncated_log(tmp_path: Path, sample_root
 
 
 def test_payloads_of_the_wrong_length_and_an_unscorable_log(tmp_path: Path, sample_root: Path) -> None:
-    root = _tree(tmp_path, sample_root)
-    acc = _resnet_acc(root)
-    if acc is None:
-        pytest.skip("the sample has no resnet result")
-    result_id = acc.parent.relative_to(root).as_posix()
+    root, acc, result_id = _resnet(tmp_path, sample_root)
     loadgen_log(acc / "mlperf_log_accuracy.json", [(i, b"\x01\x02\x03") for i in range(50000)])
     gt = tmp_path / "val_map.txt"
     gt.write_text("".join(f"img{i}.JPEG 1\n" for i in range(50000)))
