@@ -340,6 +340,14 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def _own_file(exc: BaseException) -> str | None:
+    """The path of an OSError inside mlcheck's own package or data folders (rules, schemas, modules)."""
+    from .resources import is_own_path
+
+    name = getattr(exc, "filename", None) if isinstance(exc, OSError) else None
+    return name if isinstance(name, str) and is_own_path(name) else None
+
+
 def main() -> None:
     """Console entry point: one place turns mlcheck's own errors into messages and exit codes."""
     from .escape import visible
@@ -371,6 +379,13 @@ def main() -> None:
                                                                     "Argument")) else code)
         if type(exc).__name__ == "Exit" and isinstance(code, int):
             sys.exit(code)
+        own = _own_file(exc)
+        if own is not None:  # mlcheck's installation, not the tree, is unreadable: no bug to report
+            sys.stderr.write(f"mlcheck: error: cannot read its own file {visible(own)} "
+                             f"({visible(getattr(exc, 'strerror', None) or exc)})\n"
+                             "  help: mlcheck's installation is not readable by this user; install it where "
+                             "the user can read it.\n")
+            sys.exit(2)
         sys.stderr.write(f"mlcheck: internal error: {type(exc).__name__}: {visible(exc)}\n"
                          "  help: this is a bug in mlcheck; please report it with the command you ran.\n")
         if os.environ.get("MLCHECK_DEBUG"):

@@ -23,6 +23,13 @@ def data_dir(name: str) -> Path:
     raise FileNotFoundError(f"mlcheck data folder '{name}' is missing from this installation")
 
 
+def is_own_path(path: str | Path) -> bool:
+    """Whether `path` lies inside mlcheck's package or its rules and schemas (installed or in the
+    source tree; the sample submissions are data a user validates, not mlcheck's own)."""
+    p = Path(path)
+    return any(p.is_relative_to(r) for r in (_PACKAGE, _PACKAGE.parent / "rules", _PACKAGE.parent / "schemas"))
+
+
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in schemas/, by its path inside that folder."""
     loaded: dict[str, Any] = json.loads((data_dir("schemas") / name).read_text(encoding="utf-8"))

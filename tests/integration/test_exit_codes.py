@@ -216,3 +216,22 @@ def test_exit_codes_as_a_process(argv: list[str], code: int) -> None:
     proc = subprocess.run([sys.executable, "-m", "checker.cli", *argv], capture_output=True, text=True, timeout=60)
     assert proc.returncode == code, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_unreadable_installation_is_an_error_not_a_bug(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """mlcheck's own rules files unreadable (a checkout only root may enter, run as another user):
+    exit 2 with the file named, not 3 with 'a bug in mlcheck'."""
+    from checker import cli
+    from checker.engine import rules
+
+    def refuse(path: Path, *args: object, **kw: object) -> object:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(rules, "read_yaml", refuse)
+    monkeypatch.setattr(sys, "argv", ["mlcheck", "rules", "--round", "v0.5"])
+    with pytest.raises(SystemExit) as stop:
+        cli.main()
+    err = capsys.readouterr().err
+    assert stop.value.code == 2, err
+    assert "cannot read its own file" in err and "Permission denied" in err and "bug" not in err
