@@ -7,6 +7,7 @@ never care which LoadGen wrote a log.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import math
 import re
@@ -53,12 +54,20 @@ _NOT_KEY = re.compile(r"[^0-9a-z]+")
 
 def canonical_key(raw: str) -> str:
     """'min_duration (ms)' -> 'min_duration_ms'; 'Test mode' -> 'test_mode'."""
+    # a few hundred keys recur in every log of a round: the short ones are remembered
+    return _known_key(raw) if len(raw) <= 128 else _key(raw)
+
+
+def _key(raw: str) -> str:
     raw = raw.strip()
     if raw.endswith(")"):  # the only keys with a unit suffix; the search is not run on the others
         m = _UNIT_SUFFIX.search(raw)
         if m:
             raw = raw[: m.start()] + "_" + m.group(1)
     return _NOT_KEY.sub("_", raw.lower()).strip("_")
+
+
+_known_key = functools.lru_cache(maxsize=4096)(_key)
 
 
 def to_number(value: Any) -> float | int | None:
@@ -191,7 +200,7 @@ def parse_summary(text: str) -> SummaryLog:
             out.mode = canonical_mode(value)
         elif ckey == "result_is":
             out.valid = value.upper().startswith("VALID")
-        else:
+        elif ckey[:1].isdigit():  # a percentile ('90.00 percentile latency (ns)'); keys are [0-9a-z_]
             num = to_number(value)
             pm = _PCT.match(ckey)
             if pm and num is not None:
