@@ -393,5 +393,25 @@ def main() -> None:
         sys.exit(3)
 
 
+def run() -> None:
+    """The installed command: main(), then, once stdout and stderr are flushed, the process ends without
+    the interpreter's teardown (freeing a large tree's facts object by object costs ~0.07 s of a
+    validation and does nothing for a finished command; every file and worker pool is closed by then).
+    In-process callers (the tests) use main(), which raises SystemExit as usual."""
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if not isinstance(code, int):  # sys.exit(None) or sys.exit("message"): the interpreter's own way
+        sys.exit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe or stream: let the interpreter report and exit as it does
+        sys.exit(code)
+    os._exit(code & 0xFF)
+
+
 if __name__ == "__main__":
-    main()
+    run()

@@ -235,3 +235,21 @@ def test_an_unreadable_installation_is_an_error_not_a_bug(monkeypatch: pytest.Mo
     err = capsys.readouterr().err
     assert stop.value.code == 2, err
     assert "cannot read its own file" in err and "Permission denied" in err and "bug" not in err
+
+
+def test_the_console_command_ends_with_its_output_whole(sample_root: Path, tmp_path: Path) -> None:
+    """The console entry point ends the process without the interpreter's teardown once its output is
+    flushed: the report piped to stdout and the one written to --output are whole, the exit status is
+    main()'s."""
+    import json
+
+    args = ["validate", str(sample_root), "--format", "json"]
+    piped = subprocess.run([sys.executable, "-m", "checker.cli", *args], capture_output=True, text=True, timeout=120)
+    written = tmp_path / "report.json"
+    to_file = subprocess.run([sys.executable, "-m", "checker.cli", *args, "--output", str(written)],
+                             capture_output=True, text=True, timeout=120)
+    in_process = run_cli(args, timeout=120)
+    assert piped.returncode == to_file.returncode == in_process.code, (piped.stderr, to_file.stderr)
+    assert json.loads(piped.stdout)["summary"] == json.loads(in_process.stdout)["summary"]
+    assert json.loads(written.read_text(encoding="utf-8"))["summary"] == json.loads(piped.stdout)["summary"]
+    assert "Traceback" not in piped.stderr + to_file.stderr
