@@ -101,11 +101,14 @@ def validate(root: Path, options: ValidateOptions | None = None, files: RulesFil
     suite = suite_of(opts.suite or detect_suite(root))
     choice = suite.detect_round(root, opts, files)
     ruleset = load_suite_ruleset(suite, choice.round, opts.rules_file, files)
-    facts = suite.build(root, ruleset, opts)
     described = {**ruleset.describe(), **({"chosen_by": choice.how} if choice.how else {})}
     report = Report(tool=f"mlcheck {__version__}", suite=suite.name, round=ruleset.round, root=str(root),
                     ruleset=described, rules=rule_catalogue(ruleset))
-    report.findings.extend(run_rules(suite.registry, ruleset, suite.scopes(facts, opts), opts.selected))
+    with suite.start(root, ruleset, opts) as staged:  # the early rules run while the last stage runs
+        report.findings.extend(run_rules(suite.registry, ruleset, suite.scopes(staged.facts, opts), opts.selected,
+                                         late=False))
+        facts = staged.finish()
+    report.findings.extend(run_rules(suite.registry, ruleset, suite.scopes(facts, opts), opts.selected, late=True))
     report.results.extend(suite.records(facts, ruleset))
     report.finalize()
     if opts.waivers:

@@ -67,13 +67,20 @@ def kind(name: str, scope: str, params: type[Params] = NoParams) -> Callable[[Ch
 class Registry:
     """Check kinds by name, for one suite. Built once from a list of kinds; read-only after."""
 
-    def __init__(self, kinds: Iterable[Kind]) -> None:
+    def __init__(self, kinds: Iterable[Kind], late: Iterable[Kind] = ()) -> None:
+        """`late`: kinds that read what the suite's last stage adds (re-scoring); they run once it is in,
+        the others while it still runs."""
         table: dict[str, Kind] = {}
-        for k in kinds:
+        late = tuple(late)
+        for k in (*kinds, *late):
             if k.name in table:
                 raise ValueError(f"check kind {k.name} is listed twice")
             table[k.name] = k
         self._kinds = table
+        self._late = frozenset(k.name for k in late)
+
+    def is_late(self, name: str) -> bool:
+        return name in self._late
 
     def get(self, name: str) -> Kind | None:
         return self._kinds.get(name)

@@ -25,11 +25,14 @@ class Scope:
 
 
 def run_rules(registry: Registry, ruleset: Ruleset, scopes: Iterable[Scope],
-              selected: Callable[[str], bool] | None = None) -> list[Finding]:
-    """Every selected rule of each scope's kind over that scope's facts."""
+              selected: Callable[[str], bool] | None = None, late: bool | None = None) -> list[Finding]:
+    """Every selected rule of each scope's kind over that scope's facts; with `late` given, only the
+    rules whose kinds are (True) or are not (False) the registry's late kinds."""
     by_scope: dict[str, list[tuple[Rule, Any]]] = {}
     for rule in ruleset.rules:
         if selected is not None and not selected(rule.id):
+            continue
+        if late is not None and registry.is_late(rule.kind) != late:
             continue
         k = registry.get(rule.kind)
         if k is not None:

@@ -7,7 +7,8 @@ the suite lays out, and turn the facts into the report's result records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,22 @@ class RoundChoice:
 
 
 @dataclass(frozen=True)
+class Staged:
+    """A run's facts while its last stage (the inference accuracy-log scans) may still run in worker
+    processes: the registry's early kinds judge `facts` meanwhile, the late ones what `finish()` returns
+    (the same facts with the last stage's outcomes). Leaving the suite's `start` context stops the stage."""
+
+    facts: Any
+    finish: Callable[[], Any]
+
+
+@contextmanager
+def at_once(facts: Any) -> Iterator[Staged]:
+    """A suite whose stages are all done when its facts are: finish() returns them as they are."""
+    yield Staged(facts, lambda: facts)
+
+
+@dataclass(frozen=True)
 class Suite:
     name: str
     registry: Registry
@@ -35,7 +52,8 @@ class Suite:
     detect: Callable[[Path], bool]  # does this tree look like one of the suite's submissions?
     # the round of a tree (--round decides when given); other rounds' files are read through the run's RulesFiles
     detect_round: Callable[[Path, ValidateOptions, RulesFiles], RoundChoice]
-    build: Callable[[Path, Ruleset, ValidateOptions], Any]  # the facts, after every stage
+    # the facts but the last stage's, and the call that waits for it (see Staged)
+    start: Callable[[Path, Ruleset, ValidateOptions], AbstractContextManager[Staged]]
     scopes: Callable[[Any, ValidateOptions], Iterable[Scope]]  # what the rules run over
     records: Callable[[Any, Ruleset], list[ResultRecord]]  # the report's results
     result_ids: Callable[[Any], list[str]]  # every result of the facts (for changed-only runs)

@@ -181,8 +181,9 @@ def test_corpus_audit_agreement(corpus_root: Path) -> None:
     root = corpus_root / "inference_v0.5"
     suite = SUITES["inference"]
     rs = load_suite_ruleset(suite, "v0.5")
-    facts = suite.build(root, rs, ValidateOptions(known_absent=read_known_absent(root / "ABSENT.txt"),
-                                                  audit_responses="all"))
+    opts = ValidateOptions(known_absent=read_known_absent(root / "ABSENT.txt"), audit_responses="all")
+    with suite.start(root, rs, opts) as staged:
+        facts = staged.finish()
     assert sum(len(r.compliance.tests) for r in facts.results if r.compliance) == 297  # every TEST folder
     assert facts.compliance.orphans == ()
     outs = [o for r in facts.results if r.compliance for o in r.compliance.outcomes]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ...engine.rules import Ruleset, RulesFiles, available_rounds, load_round_model
@@ -13,7 +14,7 @@ from ...errors import NotASubmission, UsageError
 from ...findings import ResultRecord
 from ...fs import list_dir, read_text
 from ...options import ValidateOptions
-from ..base import RoundChoice, Suite
+from ..base import RoundChoice, Staged, Suite
 from .compliance import attach_compliance
 from .discover import discover_inference, locate_submitters
 from .facts import SUMMARY, TreeFacts, build_facts
@@ -149,17 +150,25 @@ def _seed_rounds(facts: TreeFacts, base: dict[str, InferenceRound]) -> tuple[tup
     return tuple((rounds[k], k, n) for k, n in sorted(counts.items(), key=lambda kv: rounds[kv[0]]))
 
 
-def build(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
+@contextmanager
+def start(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> Iterator[Staged]:
     """Every stage, each handing frozen records to the next; the accuracy logs are scanned in worker
-    processes while the other facts are read."""
+    processes while the other facts are read (and judged by the early rules): finish() waits for them."""
     rnd: InferenceRound = ruleset.model
     tree = discover_inference(root, tuple(rnd.layout.divisions), tuple(rnd.layout.submitter_parts))
     with PendingRescore(tree, rnd, opts) as rescore:
         facts = attach_compliance(build_facts(tree, rnd, opts), rnd, opts)
         base = _base_rounds(ruleset.library)
         facts = dataclasses.replace(facts, seed_rounds=_seed_rounds(facts, base))
-        facts = dataclasses.replace(facts, round_note=round_note(facts, base, opts))
-        return rescore.attach(_only(facts, opts))
+        facts = _only(dataclasses.replace(facts, round_note=round_note(facts, base, opts)), opts)
+        yield Staged(facts, lambda: rescore.attach(facts))
+
+
+def build(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
+    """The facts after every stage."""
+    with start(root, ruleset, opts) as staged:
+        done: TreeFacts = staged.finish()
+        return done
 
 
 def build_accuracy(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
@@ -206,5 +215,5 @@ def records(facts: TreeFacts, ruleset: Ruleset) -> list[ResultRecord]:
 
 
 SUITE = Suite(name=NAME, registry=REGISTRY, model=InferenceRound, detect=detect, detect_round=detect_round,
-              build=build, scopes=scopes, records=records,
+              start=start, scopes=scopes, records=records,
               result_ids=lambda facts: [r.res.id for r in facts.results])

@@ -17,7 +17,7 @@ from ...findings import ResultRecord
 from ...fs import list_dir
 from ...options import ValidateOptions
 from ...resources import SchemaCache
-from ..base import RoundChoice, Suite
+from ..base import RoundChoice, Suite, at_once
 from .discover import discover_training, looks_like_training
 from .facts import ReadContext, TreeFacts, build_facts
 from .kinds import REGISTRY
@@ -192,5 +192,5 @@ def records(facts: TreeFacts, ruleset: Ruleset) -> list[ResultRecord]:
 
 
 SUITE = Suite(name=NAME, registry=REGISTRY, model=TrainingRound, detect=detect, detect_round=detect_round,
-              build=build, scopes=scopes, records=records,
+              start=lambda root, ruleset, opts: at_once(build(root, ruleset, opts)), scopes=scopes, records=records,
               result_ids=lambda facts: [e.entry.id for e in facts.entries])

@@ -5,5 +5,6 @@ from __future__ import annotations
 from ....engine.registry import Registry
 from . import accuracy, compliance, layout, loadgen, suite, system
 
-REGISTRY = Registry((*layout.KINDS, *system.KINDS, *loadgen.KINDS, *accuracy.KINDS, *compliance.KINDS,
-                     *suite.KINDS))
+# the accuracy kinds read the accuracy logs as the rescore stage read them: they run once it is done
+REGISTRY = Registry((*layout.KINDS, *system.KINDS, *loadgen.KINDS, *compliance.KINDS, *suite.KINDS),
+                    late=accuracy.KINDS)
