@@ -7,6 +7,8 @@ over the scopes the suite lays out, and hand the findings and result records to 
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from . import __version__
@@ -17,9 +19,28 @@ from .findings import Report, RuleInfo
 from .options import ValidateOptions
 from .suites.base import Suite
 from .suites.inference.suite import SUITE as INFERENCE
-from .suites.training.suite import SUITE as TRAINING
 
-SUITES: dict[str, Suite] = {"inference": INFERENCE, "training": TRAINING}
+
+class _Suites(Mapping[str, Suite]):
+    """The suites by name, in the order their layouts are tried; each suite's modules are imported when
+    it is first used (an inference run never loads training's)."""
+
+    def __init__(self, modules: dict[str, str]) -> None:
+        self._modules = modules
+
+    def __getitem__(self, name: str) -> Suite:
+        suite: Suite = importlib.import_module(self._modules[name]).SUITE
+        return suite
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+
+SUITES: Mapping[str, Suite] = _Suites({"inference": "checker.suites.inference.suite",
+                                       "training": "checker.suites.training.suite"})
 
 __all__ = ["SUITES", "ValidateOptions", "detect_suite", "load_suite_ruleset", "read_known_absent", "validate"]
 
@@ -37,8 +58,8 @@ def read_known_absent(path: Path) -> frozenset[str]:
 
 def detect_suite(root: Path) -> str:
     """The suite whose layout the tree has: inference (closed/ or open/), else training."""
-    for name, suite in SUITES.items():
-        if suite.detect(root):
+    for name in SUITES:
+        if SUITES[name].detect(root):
             return name
     # say why it is not an inference tree (the most specific message the layouts give)
     from .suites.inference.discover import locate_submitters
