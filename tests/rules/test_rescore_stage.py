@@ -99,3 +99,33 @@ def test_payloads_of_the_wrong_length_and_an_unscorable_log(tmp_path: Path, samp
     assert "3 bytes (50000 entries)" in msgs["inf.rescore.payload"]
     assert "not class indices" in msgs["inf.rescore.failed"]
     assert "inf.accuracy.rescore-skipped" not in msgs
+
+
+def test_the_early_rules_judge_as_if_every_rule_ran_after_the_scans(tmp_path: Path, sample_root: Path) -> None:
+    """validate runs the registry's early kinds while the accuracy logs are scanned and the late ones
+    after: the findings are those of every rule run on the finished facts (a kind that reads the
+    re-scoring outcomes and is not late would judge them missing here: the log is re-scored and wrong)."""
+    from checker.api import SUITES, load_suite_ruleset
+    from checker.engine.run import run_rules
+    from checker.findings import Finding
+
+    root, acc, result_id = _resnet(tmp_path, sample_root)
+    labels = [i % 1000 for i in range(50000)]
+    gt = tmp_path / "val_map.txt"
+    gt.write_text("".join(f"img{i}.JPEG {v}\n" for i, v in enumerate(labels)))
+    loadgen_log(acc / "mlperf_log_accuracy.json", [(i, struct.pack("<i", labels[i] if i % 2 else 0))
+                                                     for i in range(50000)])
+    opts = ValidateOptions(datasets={"imagenet": gt}, jobs=1)
+    report = validate(root, opts)
+    suite = SUITES["inference"]
+    rs = load_suite_ruleset(suite, report.round)
+    with suite.start(root, rs, opts) as staged:
+        finished = staged.finish()
+    every = run_rules(suite.registry, rs, suite.scopes(finished, opts), opts.selected)
+
+    def key(f: Finding) -> tuple[str, str, str]:
+        return f.rule, f.path, f.message
+
+    assert sorted(map(key, report.findings)) == sorted(map(key, every))
+    assert "inf.rescore.mismatch" in {f.rule for f in report.findings_for(result_id)}  # re-scored, and late
+    assert any(not suite.registry.is_late(k.name) for k in suite.registry)
