@@ -400,7 +400,7 @@ def run() -> None:
     In-process callers (the tests) use main(), which raises SystemExit as usual."""
     try:
         main()
-        code: object = 0
+        code: str | int | None = 0
     except SystemExit as exc:
         code = exc.code
     if not isinstance(code, int):  # sys.exit(None) or sys.exit("message"): the interpreter's own way

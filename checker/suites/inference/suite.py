@@ -164,13 +164,6 @@ def start(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> Iterator[Stage
         yield Staged(facts, lambda: rescore.attach(facts))
 
 
-def build(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
-    """The facts after every stage."""
-    with start(root, ruleset, opts) as staged:
-        done: TreeFacts = staged.finish()
-        return done
-
-
 def build_accuracy(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
     """Re-scoring alone: discovery, each result's accuracy folder, and the rescore stage (no performance
     runs, systems, measurements, code or compliance tests)."""
