@@ -2,7 +2,8 @@
 
 Every suite goes through the same pipeline: detect the suite and the round, load the round's
 ruleset (typed params, typed round model), build the facts with the suite's stages, run the rules
-over the scopes the suite lays out, and hand the findings and result records to a Report.
+over the scopes the suite lays out (the registry's early kinds while the suite's last stage still runs,
+its late kinds after), and hand the findings and result records to a Report.
 """
 
 from __future__ import annotations
