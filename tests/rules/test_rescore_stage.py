@@ -28,6 +28,14 @@ def _resnet(tmp_path: Path, sample_root: Path) -> tuple[Path, Path, str]:
     return root, acc, acc.parent.relative_to(root).as_posix()
 
 
+def _imagenet_labels(tmp_path: Path) -> tuple[list[int], Path]:
+    """ImageNet's 50,000 validation labels (made up) and their val_map.txt, as the label map is written."""
+    labels = [i % 1000 for i in range(50000)]
+    gt = tmp_path / "val_map.txt"
+    gt.write_text("".join(f"img{i}.JPEG {v}\n" for i, v in enumerate(labels)))
+    return labels, gt
+
+
 def test_pool_and_inline_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The same results inline, and over a pool whose caller takes the jobs no worker has started."""
     logs = [loadgen_log(tmp_path / f"{i}.json", [(q, struct.pack("<i", q)) for q in range(i + 3)]) for i in range(12)]
@@ -47,9 +55,7 @@ def test_pool_and_inline_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def test_findings_for_a_tampered_and_a_truncated_log(tmp_path: Path, sample_root: Path) -> None:
     root, acc, result_id = _resnet(tmp_path, sample_root)
-    labels = [i % 1000 for i in range(50000)]
-    gt = tmp_path / "val_map.txt"
-    gt.write_text("".join(f"img{i}.JPEG {v}\n" for i, v in enumerate(labels)))
+    labels, gt = _imagenet_labels(tmp_path)
     # 49,990 samples, one out of range, one not hex: 3/4 right
     entries = [(i, struct.pack("<i", labels[i] if i % 4 else (labels[i] + 1) % 1000)) for i in range(49990)]
     entries.append((60000, struct.pack("<i", 1)))
@@ -110,9 +116,7 @@ def test_the_early_rules_judge_as_if_every_rule_ran_after_the_scans(tmp_path: Pa
     from checker.findings import Finding
 
     root, acc, result_id = _resnet(tmp_path, sample_root)
-    labels = [i % 1000 for i in range(50000)]
-    gt = tmp_path / "val_map.txt"
-    gt.write_text("".join(f"img{i}.JPEG {v}\n" for i, v in enumerate(labels)))
+    labels, gt = _imagenet_labels(tmp_path)
     loadgen_log(acc / "mlperf_log_accuracy.json", [(i, struct.pack("<i", labels[i] if i % 2 else 0))
                                                      for i in range(50000)])
     opts = ValidateOptions(datasets={"imagenet": gt}, jobs=1)
