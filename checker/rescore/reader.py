@@ -105,7 +105,7 @@ def _qsl_array(values: list[int]) -> tuple[I64, dict[int, int]]:
 
 def _offsets(byte_lengths: I64) -> I64:
     off = np.zeros(len(byte_lengths) + 1, np.int64)
-    np.cumsum(byte_lengths, out=off[1:])
+    byte_lengths.cumsum(out=off[1:])  # the method: numpy's function form costs more than a small log's scan
     return off
 
 
@@ -410,7 +410,7 @@ _WS_ = rb"[ \t\r\n]*"
 _FIRST = re.compile(rb"[\[,](" + _WS_ + rb")(\{" + _WS_ + rb'"seq_id"' + _WS_ + rb":" + _WS_ + rb")[0-9]+(," + _WS_
                     + rb'"qsl_idx"' + _WS_ + rb":" + _WS_ + rb")[0-9]+(," + _WS_ + rb'"data"' + _WS_ + rb":" + _WS_
                     + rb'")[0-9A-Fa-f]*("' + _WS_ + rb"\})(?:,(" + _WS_ + rb")\{)?")
-_PAD = 64  # bytes kept before and after the block's copy, so every entry's text is read the same way
+_MAX_HEAD = 56  # longest text before a seq_id the fast path compares (LoadGen's is 17 bytes)
 _ASCII_0 = np.uint64(0x3030303030303030)
 _HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
 _SIXES = np.uint64(0x0606060606060606)
@@ -459,7 +459,7 @@ def _layout(view: memoryview) -> _Layout | None:
     lead_sep, open_, qsl_key, data_key, close, sep = m.groups()
     out = _Layout(bytes(lead_sep), bytes(lead_sep if sep is None else sep), bytes(open_), bytes(qsl_key),
                   bytes(data_key), bytes(close))
-    return out if len(out.head) <= _PAD - 8 else None
+    return out if len(out.head) <= _MAX_HEAD else None
 
 
 def _gather(p: U8, at: I64, width: int) -> U64:
@@ -540,24 +540,26 @@ def _lines(view: memoryview, lead: int, base: int) -> Block | None:
     width = int(hex_lengths[0])
     fixed = bool((hex_lengths == width).all())
     words = width if fixed and 0 < width <= 48 and width % 8 == 0 else 0  # hex read with its key
-    # a copy with room around it; the first entry's lead, whitespace and open (matched by _FIRST) are
-    # written over with what comes before every other entry's seq_id, so all are read alike
-    head = lay.head
-    first = int(seq_at[0])
-    p = np.zeros(_PAD + size + _PAD, np.uint8)
-    p[_PAD:_PAD + size] = a
-    p[_PAD + first - len(head):_PAD + first] = np.frombuffer(head, np.uint8)
-    w1, w2, w3 = _width(head), _width(lay.qsl_key), _width(lay.data_key)
-    heads = _gather(p, seq_at + (_PAD - w1), w1 + 8)
-    if _differs(heads, _template(head, w1)):
+    # the text before each seq_id but the first (that one is the block's lead, which _FIRST matched), before
+    # each qsl_idx and before each run of hex; every window lies inside the block (checked at its ends:
+    # the offsets grow entry by entry)
+    w1, w2, w3 = _width(lay.head), _width(lay.qsl_key), _width(lay.data_key)
+    if (n > 1 and int(seq_at[1]) < w1) or int(qsl_at[0]) < w2 or int(hex_at[0]) < w3 \
+            or int(seq_at[-1]) + 8 > size or int(qsl_at[-1]) + 8 > size or int(hex_at[-1]) + words > size:
         return None
-    qsl_heads = _gather(p, qsl_at + (_PAD - w2), w2 + 8)
+    heads = _gather(a, seq_at[1:] - w1, w1 + 8)
+    if _differs(heads, _template(lay.head, w1)):
+        return None
+    qsl_heads = _gather(a, qsl_at - w2, w2 + 8)
     if _differs(qsl_heads, _template(lay.qsl_key, w2)):
         return None
-    data_heads = _gather(p, hex_at + (_PAD - w3), w3 + words)
+    data_heads = _gather(a, hex_at - w3, w3 + words)
     if _differs(data_heads, _template(lay.data_key, w3)):
         return None
-    if _digit_runs(heads[:, w1 // 8], d1) is None:  # seq_id: checked, not kept
+    seq_words = np.empty(n, np.uint64)
+    seq_words[0] = int.from_bytes(view[int(seq_at[0]):int(seq_at[0]) + 8], "little")
+    seq_words[1:] = heads[:, w1 // 8]
+    if _digit_runs(seq_words, d1) is None:  # seq_id: checked, not kept
         return None
     runs = _digit_runs(qsl_heads[:, w2 // 8], d2)
     if runs is None:
@@ -929,6 +931,8 @@ def _finish(path: Path, size: int, t: _Tally, sha: str | None) -> tuple[LogScan,
         scan.missing_examples = _missing(t.first, t.samples)
     if not t.keep:
         return scan, None
+    if not t.kept_q:  # nothing kept (an empty or truncated log): no arrays to sort
+        return scan, FirstPayloads(np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.uint8))
     return scan, _sorted_firsts(*t.kept(), t.samples)
 
 
