@@ -99,9 +99,13 @@ def assert_like_reference(path: Path, samples: int, blocks: tuple[int, ...] = (r
 def layout(entries: list[tuple[int, int, bytes]], sep: str = "\n", upper: bool = True, pretty: str | None = None) -> bytes:
     """A log as LoadGen writes it (`{ "seq_id" : 0, ... }` a line, `sep` line ends), or re-serialised one
     field a line (`pretty`): "sorted" keys, "ordered" (LoadGen's key order, as json.dump(indent=4) writes
-    it) or "py2" (the same with Python 2's ', ' item separator, a space before each line end)."""
+    it) or "py2" (the same with Python 2's ', ' item separator, a space before each line end); or
+    "compact": one line, no whitespace at all (json.dumps with separators=(",", ":"))."""
     def hx(p: bytes) -> str:
         return p.hex().upper() if upper else p.hex()
+    if pretty == "compact":
+        return json.dumps([{"seq_id": s, "qsl_idx": q, "data": hx(p)} for s, q, p in entries],
+                          separators=(",", ":")).encode()
     if pretty is not None:
         objs = [{"seq_id": s, "qsl_idx": q, "data": hx(p)} for s, q, p in entries]
         seps = (", ", ": ") if pretty == "py2" else (",", ": ")
@@ -125,7 +129,7 @@ def logs(draw: st.DrawFn) -> tuple[list[tuple[int, int, bytes]], str, bool, str 
     qs = draw(st.lists(indices, max_size=120))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     rows = [(i, q, rng.bytes(28 * int(rng.integers(0, 5)) if width is None else width)) for i, q in enumerate(qs)]
-    return rows, draw(st.sampled_from(["\n", "\r\n"])), draw(st.booleans()), draw(st.sampled_from([None, "sorted", "ordered", "py2"]))
+    return rows, draw(st.sampled_from(["\n", "\r\n"])), draw(st.booleans()), draw(st.sampled_from([None, "sorted", "ordered", "py2", "compact"]))
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -218,7 +222,9 @@ def test_loadgen_lines_take_the_layout_path(tmp_path: Path, monkeypatch: pytest.
     for sep in ("\n", "\r\n"):
         for width in (4, None):
             rows = [(i, i % 30, bytes(range(4 if width else 4 * (i % 5)))) for i in range(300)]
-            for pretty in (None, "ordered", "py2"):  # and json.dump(indent=4) in LoadGen's key order
+            # and json.dump(indent=4) in LoadGen's key order, and json.dumps with no whitespace (the
+            # shortest texts around the fields: the windows the path compares start nearest the block's start)
+            for pretty in (None, "ordered", "py2", "compact"):
                 path = tmp_path / "log.json"
                 path.write_bytes(layout(rows, sep=sep, pretty=pretty))
                 calls.clear()
