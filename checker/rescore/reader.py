@@ -780,21 +780,22 @@ class FirstPayloads:
 
 def _sorted_firsts(q: I64, lens: I64, pay: U8, samples: int) -> FirstPayloads:
     """The kept first payloads (one per index in [0, samples), in the order met) sorted by index."""
-    off = _offsets(lens)
+    width = int(lens[0]) if len(lens) and int(lens.min()) == int(lens.max()) else -1  # -1: payloads differ
     if len(q) < 2 or bool((q[1:] > q[:-1]).all()):
-        return FirstPayloads(q, off, pay)
+        return FirstPayloads(q, _offsets(lens), pay)
     if 16 * len(q) < samples:
         order = np.argsort(q, kind="stable")
     else:  # the indices are distinct and in range: placing them beats sorting
         slot = np.full(samples, -1, np.int64)
         slot[q] = np.arange(len(q))
         order = slot[slot >= 0]
+    if width >= 0:  # one width: an item a payload, the offsets a width apart
+        out: U8 = pay.view(np.dtype((np.void, width)))[order].view(np.uint8) if width else pay
+        return FirstPayloads(q[order], np.arange(len(q) + 1, dtype=np.int64) * width, out)
+    off = _offsets(lens)
     new_lens = lens[order]
     new_off = _offsets(new_lens)
-    if int(lens.min()) == int(lens.max()):
-        width = int(lens[0])
-        out: U8 = pay.view(np.dtype((np.void, width)))[order].view(np.uint8) if width else pay  # an item a payload
-    elif int(new_off[-1]) >= 64 * len(lens):  # long payloads: a slice each beats 8 index bytes a byte
+    if int(new_off[-1]) >= 64 * len(lens):  # long payloads: a slice each beats 8 index bytes a byte
         starts, ends = off[:-1][order].tolist(), off[1:][order].tolist()
         raw = pay.tobytes()  # slices of bytes are cheaper than numpy slices
         out = np.frombuffer(b"".join([raw[a:b] for a, b in zip(starts, ends)]), np.uint8)
