@@ -10,6 +10,9 @@ import pytest
 from checker.api import ValidateOptions, read_known_absent, validate
 from checker.findings import Report
 
+# one worker runs them all, so the module's report of the whole corpus is built once
+pytestmark = pytest.mark.xdist_group("inference-v05-corpus")
+
 
 @pytest.fixture(scope="module")
 def corpus_report(corpus_root: Path) -> Report:

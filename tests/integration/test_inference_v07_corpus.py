@@ -12,7 +12,8 @@ import pytest
 from checker.api import ValidateOptions, read_known_absent, validate
 from checker.findings import Report, Severity
 
-pytestmark = pytest.mark.corpus
+# one worker runs them all, so the module's report of the whole corpus is built once
+pytestmark = [pytest.mark.corpus, pytest.mark.xdist_group("inference-v07-corpus")]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ from checker.suites.training.log import parse_training_log
 
 EXPECTED = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 
-pytestmark = pytest.mark.corpus
+# one worker runs them all, so the module's report is built once
+pytestmark = [pytest.mark.corpus, pytest.mark.xdist_group("training-corpus")]
 
 
 def _tsv(name: str) -> list[dict[str, str]]:

@@ -18,7 +18,8 @@ from checker.api import ValidateOptions, read_known_absent, validate
 from checker.commands.report import render_reports
 from checker.findings import Report, Severity
 
-pytestmark = [pytest.mark.corpus, pytest.mark.slow]
+# one worker runs them all, so each round's report is built once
+pytestmark = [pytest.mark.corpus, pytest.mark.slow, pytest.mark.xdist_group("training-corpus-rounds")]
 
 
 def _tsv(expected_dir: Path, name: str) -> list[dict[str, str]]:

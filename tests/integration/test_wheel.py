@@ -28,6 +28,14 @@ SKIP = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache_
                               ".hypothesis", "tests", "bench")
 
 
+def test_the_module_runs_in_one_group(request: pytest.FixtureRequest) -> None:
+    """Under xdist with --dist loadgroup, this module's tests carry their group (one worker runs them all,
+    so the wheel is built once); a pytest and xdist pair that drops the group fails here."""
+    if not hasattr(request.config, "workerinput") or not request.config.getvalue("loadgroup"):
+        pytest.skip("not run by xdist with --dist loadgroup")
+    assert request.node.nodeid.endswith("@wheel"), request.node.nodeid
+
+
 @dataclass(frozen=True)
 class Installed:
     env: Path  # the virtual environment the wheel is installed in
