@@ -410,7 +410,7 @@ _WS_ = rb"[ \t\r\n]*"
 _FIRST = re.compile(rb"[\[,](" + _WS_ + rb")(\{" + _WS_ + rb'"seq_id"' + _WS_ + rb":" + _WS_ + rb")[0-9]+(," + _WS_
                     + rb'"qsl_idx"' + _WS_ + rb":" + _WS_ + rb")[0-9]+(," + _WS_ + rb'"data"' + _WS_ + rb":" + _WS_
                     + rb'")[0-9A-Fa-f]*("' + _WS_ + rb"\})(?:,(" + _WS_ + rb")\{)?")
-_MAX_HEAD = 56  # longest text before a seq_id the fast path compares (LoadGen's is 17 bytes)
+_MAX_HEAD = 56  # longest text before a seq_id the fast path takes (LoadGen's: 17 bytes); longer: the general path
 _ASCII_0 = np.uint64(0x3030303030303030)
 _HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
 _SIXES = np.uint64(0x0606060606060606)
