@@ -780,9 +780,9 @@ class FirstPayloads:
 
 def _sorted_firsts(q: I64, lens: I64, pay: U8, samples: int) -> FirstPayloads:
     """The kept first payloads (one per index in [0, samples), in the order met) sorted by index."""
-    width = int(lens[0]) if len(lens) and int(lens.min()) == int(lens.max()) else -1  # -1: payloads differ
     if len(q) < 2 or bool((q[1:] > q[:-1]).all()):
         return FirstPayloads(q, _offsets(lens), pay)
+    width = int(lens[0]) if int(lens.min()) == int(lens.max()) else -1  # -1: the payloads' lengths differ
     if 16 * len(q) < samples:
         order = np.argsort(q, kind="stable")
     else:  # the indices are distinct and in range: placing them beats sorting
