@@ -11,6 +11,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 # Files that belong to the operating system or editors, never to a submission.
 JUNK = {".DS_Store", "Thumbs.db", "__MACOSX", ".git"}
@@ -36,19 +37,19 @@ def list_dir(path: Path) -> Entry:
         out.error = exc.strerror or str(exc)
         return out
     for e in items:
+        # the entry's type as the listing gave it (no stat call per entry, except on a file system
+        # that does not say, where these calls stat it themselves)
         try:
-            st = e.stat(follow_symlinks=False)
+            if e.is_symlink():
+                out.others.append((e.name, "symbolic link"))
+            elif e.is_dir(follow_symlinks=False):
+                out.dirs.append(e.name)
+            elif e.is_file(follow_symlinks=False):
+                out.files.append(e.name)
+            else:
+                out.others.append((e.name, "special file (FIFO, socket or device)"))
         except OSError as exc:
             out.others.append((e.name, f"unreadable ({exc.strerror})"))
-            continue
-        if stat.S_ISLNK(st.st_mode):
-            out.others.append((e.name, "symbolic link"))
-        elif stat.S_ISDIR(st.st_mode):
-            out.dirs.append(e.name)
-        elif stat.S_ISREG(st.st_mode):
-            out.files.append(e.name)
-        else:
-            out.others.append((e.name, "special file (FIFO, socket or device)"))
     return out
 
 
@@ -73,6 +74,22 @@ class TextFile:
         return self.text is not None
 
 
+def read_upto(fh: BinaryIO, limit: int) -> bytes:
+    """At most `limit` + 1 bytes of an open file (one more than the limit tells a file over it). The
+    first read asks for the file's length plus one byte: a read asked for far more than a small file
+    holds allocates that much first (~40 µs a file for a 64 MiB limit, against ~8 µs for the file
+    alone). A file that grew since is read on to the limit."""
+    try:
+        size = os.fstat(fh.fileno()).st_size
+    except (OSError, AttributeError, ValueError):  # not a real file (a test's BytesIO): read to the limit
+        size = limit
+    want = min(size, limit) + 1
+    data = fh.read(want)
+    if len(data) == want and want <= limit:
+        data += fh.read(limit + 1 - want)
+    return data
+
+
 def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> TextFile:
     """Read a text file leniently: NUL bytes dropped, CRLF folded, invalid UTF-8 replaced."""
     try:
@@ -94,7 +111,7 @@ def read_text(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> TextFile:
         try:
             with os.fdopen(fd, "rb") as fh:
                 fd = -1
-                data = fh.read(max_bytes + 1)
+                data = read_upto(fh, max_bytes)
         finally:
             if fd >= 0:
                 os.close(fd)

@@ -15,6 +15,7 @@ import yaml
 
 from .errors import MlcheckError
 from .escape import visible
+from .fs import read_upto
 
 SAFE_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_DEPTH = 32  # deeper than any file mlcheck reads needs
@@ -25,7 +26,7 @@ def read_limited(path: Path, what: str, limit: int, error: type[MlcheckError]) -
     """The bytes of `path`, refusing a file larger than `limit` without reading it all."""
     try:
         with Path(path).open("rb") as fh:
-            raw = fh.read(limit + 1)
+            raw = read_upto(fh, limit)
     except OSError as exc:
         raise error(f"cannot read {what} {visible(str(path))}: {exc.strerror}") from exc
     if len(raw) > limit:

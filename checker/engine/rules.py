@@ -29,6 +29,7 @@ import yaml
 
 from ..errors import RulesetError
 from ..findings import Severity
+from ..fs import read_upto
 from ..resources import data_dir
 from .registry import Params, Registry
 
@@ -143,7 +144,7 @@ def read_yaml(path: Path, what: str, max_bytes: int = MAX_RULES_BYTES) -> tuple[
     """A YAML file of mlcheck's own inputs, bounded and with the C loader; RulesetError when unusable."""
     try:
         with path.open("rb") as fh:
-            raw = fh.read(max_bytes + 1)
+            raw = read_upto(fh, max_bytes)
     except OSError as exc:
         raise RulesetError(f"cannot read {what} {path.name}: {exc.strerror or exc}") from exc
     if len(raw) > max_bytes:

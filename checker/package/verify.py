@@ -33,6 +33,7 @@ from ..engine.rules import available_rounds
 from ..errors import IntegrityError, RulesetError, UsageError
 from ..escape import visible
 from ..findings import Report
+from ..fs import read_upto
 from ..inputs import decode_utf8, read_limited
 from ..options import ValidateOptions
 from ..waivers import parse_waivers
@@ -109,7 +110,7 @@ def _read_companion(path: Path, what: str, limit: int) -> bytes:
                              f"{HELP_LAYOUT} Without its signed manifest nothing in the archive can be trusted.")
     try:
         with path.open("rb") as fh:
-            data = fh.read(limit + 1)
+            data = read_upto(fh, limit)
     except OSError as exc:
         raise UsageError(f"cannot read the {what} {visible(str(path))}: {exc.strerror}", HELP_LAYOUT) from exc
     if len(data) > limit:

@@ -28,7 +28,7 @@ from typing import Any, Literal, NamedTuple
 
 import msgspec
 
-from ...fs import DEFAULT_MAX_BYTES, TextFile, decode
+from ...fs import DEFAULT_MAX_BYTES, TextFile, decode, read_upto
 
 FORMAT_V05 = "MLPv0.5.0"
 FORMAT_V06 = "MLL"
@@ -747,13 +747,7 @@ def read_log_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[byte
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(fd, "rb") as fh:
-            # read the size lstat gave (plus one byte to see growth), not a max_bytes buffer, which
-            # costs far more than the file for a small log; a file that grew is read on to the limit
-            want = min(st.st_size, max_bytes) + 1
-            data = fh.read(want)
-            if len(data) == want and want <= max_bytes:
-                data += fh.read(max_bytes + 1 - want)
-            return data, []
+            return read_upto(fh, max_bytes), []
     except OSError as exc:
         return None, [f"cannot be read ({exc.strerror or exc})"]
 
