@@ -261,3 +261,22 @@ def test_report_and_rescore_refuse_what_validate_refuses(tree: Path, tmp_path: P
     _refused(["report", str(tree), "--format", "pdf"], "unknown report format 'pdf'")
     _refused(["rescore", str(tree), "--dataset", f"imgnet={tree}"], "unknown --dataset name")
     _refused(["diff", str(tree), str(tmp_path / "copy"), "--format", "xml"], "unknown diff format")
+
+
+# ------------------------------------------------------------------------------ the process's BLAS threads
+
+@pytest.mark.parametrize(("given", "kept"), [(None, "1"), ("3", "3")])
+def test_the_command_runs_blas_on_one_thread_unless_the_user_says(monkeypatch: pytest.MonkeyPatch,
+                                                                  given: str | None, kept: str) -> None:
+    import sys
+
+    import checker.cli
+
+    if given is None:
+        monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", given)
+    monkeypatch.setattr(sys, "argv", ["mlcheck", "--version"])
+    with pytest.raises(SystemExit):
+        checker.cli.main()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == kept
