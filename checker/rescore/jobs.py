@@ -8,14 +8,18 @@ rather than by the log.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Generic, Protocol, Self, TypeVar
 
-from .reader import LogScan, scan_log
+from .scan import LogScan
 from .score import CannotScore, Score
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 # below this many log bytes in all, the jobs run in this process: a pool's start (fork, imports, pickling
 # the ground truth) is slower than reading that much (a few tenths of a second at the reader's speed)
@@ -45,6 +49,8 @@ class JobResult:
 
 def run_job(job: Job) -> JobResult:
     """Scan one log and, when an evaluator and ground truth are given, score it."""
+    from .reader import scan_log  # numpy: in the process that scans, which need not be the one that plans
+
     keep = job.evaluator is not None and job.ground_truth is not None
     try:
         scan, first = scan_log(job.log, job.samples, keep=keep, want_hash=job.want_hash)
@@ -65,13 +71,40 @@ def run_job(job: Job) -> JobResult:
     return JobResult(job.key, scan, s)
 
 
+class Pending(Protocol[T_co]):
+    """A call's result, asked for later: a pool's Future, or a call run here when asked."""
+
+    def result(self) -> T_co: ...
+
+
+class _Here(Generic[T]):
+    """A call run in this process when its result is first asked for (a run without a pool)."""
+
+    def __init__(self, fn: Callable[..., T], args: tuple[Any, ...]) -> None:
+        self.fn, self.args = fn, args
+        self.done: tuple[T] | None = None
+
+    def result(self) -> T:
+        if self.done is None:
+            self.done = (self.fn(*self.args),)
+        return self.done[0]
+
+
+def later_here(fn: Callable[..., T], *args: Any) -> Pending[T]:
+    """`fn(*args)`, run in this process when its result is first asked for."""
+    return _Here(fn, args)
+
+
 class JobRun:
     """Jobs started at once, their results collected later, so the caller can do other work meanwhile.
 
     With `workers` processes for the run, the pool gets one fewer: this process is the last worker.
     It does its own work first, and when it collects, it takes the jobs no worker has started yet
-    (the smallest, from the end of the queue) and runs them itself. Below INLINE_BYTES of logs, with
-    one job or one worker, every job runs here when collected. Leaving the context stops the pool.
+    (the smallest, from the end of the queue) and runs them itself, if it has the reader loaded
+    already (re-scoring loads it here). Otherwise it waits: importing numpy here for them costs more
+    than it saves (validate was 6 % slower on the v0.5 corpus, where this process would take the last
+    20-50 MB of logs, and 6 % slower on v0.7's). Below INLINE_BYTES of logs, with one job or one worker, every job runs
+    here when collected. Leaving the context stops the pool.
     """
 
     def __init__(self, jobs: list[Job], workers: int) -> None:
@@ -95,10 +128,18 @@ class JobRun:
                 on_done(o)
             yield o
 
+    def call(self, fn: Callable[..., T], *args: Any) -> Pending[T]:
+        """Another task for the run's workers (queued after the jobs), or run here when its result is
+        asked for if the run has no pool. `fn` and `args` must cross to a worker process."""
+        if self.pool is None:
+            return later_here(fn, *args)
+        return self.pool.submit(fn, *args)
+
     def _collect(self) -> Iterator[JobResult]:
         waiting: list[Future[JobResult]] = []
+        help_out = f"{__package__}.reader" in sys.modules
         for job, fut in zip(reversed(self.jobs), reversed(self.futures)):
-            if fut.cancel():  # not started by a worker: this process runs it
+            if help_out and fut.cancel():  # not started by a worker: this process runs it
                 yield run_job(job)
             else:
                 waiting.append(fut)

@@ -33,6 +33,8 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from .scan import LogScan
+
 BLOCK_BYTES = 1024 * 1024  # the arrays made from a block take ~10 times its size: 1 MiB keeps them off fresh pages
 # No '}' in this many bytes ends the scan (a 10 GB file of NULs has none). The largest response the rounds log
 # is one 3D-UNet volume, 4 x 224 x 224 x 160 float32 values: 257 MiB of hex (float16: 128 MiB).
@@ -728,34 +730,6 @@ class _Tally:
             self.kept_len = [np.concatenate(self.kept_len)]
             self.kept_pay = [np.concatenate(self.kept_pay)]
         return self.kept_q[0], self.kept_len[0], self.kept_pay[0]
-
-
-@dataclass
-class LogScan:
-    """What one pass over an accuracy log established; the structural checks read this."""
-
-    path: str
-    size: int = 0
-    entries: int = 0
-    unique: int = 0
-    duplicates: int = 0
-    out_of_range: int = 0
-    out_of_range_examples: list[int] = field(default_factory=list)
-    bad_payloads: int = 0
-    payload_lengths: dict[int, int] = field(default_factory=dict)  # decoded bytes -> entries
-    problems: list[str] = field(default_factory=list)  # what is malformed, with byte offsets (first few)
-    truncated: bool = False
-    sha256: str | None = None
-    fast_blocks: int = 0  # blocks decoded as one list
-    slow_blocks: int = 0  # blocks read entry by entry (something in them is malformed)
-    missing_examples: list[int] = field(default_factory=list)  # dataset samples absent from the log
-
-    @property
-    def well_formed(self) -> bool:
-        return not self.problems and not self.truncated
-
-    def to_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
 
 
 @dataclass

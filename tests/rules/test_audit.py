@@ -198,3 +198,34 @@ def test_corpus_results_all_found(corpus_root: Path) -> None:
     root = corpus_root / "inference_v0.5"
     rep = validate(root, ValidateOptions(known_absent=read_known_absent(root / "ABSENT.txt")))
     assert len(rep.results) == 61
+
+
+def test_responses_compared_over_workers_as_in_process(sample_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample's TEST01 comparison runs in the validation's worker process (queued after the log scans)
+    and gives the compliance facts it gives when run here."""
+    from checker.api import SUITES, load_suite_ruleset
+    from checker.rescore import jobs
+
+    suite = SUITES["inference"]
+    rs = load_suite_ruleset(suite, "v0.5-sample")
+
+    def facts(workers: int) -> tuple[object, ...]:
+        with suite.start(sample_root, rs, ValidateOptions(jobs=workers, audit_responses="all")) as staged:
+            done = staged.finish()
+        return tuple(r.compliance for r in done.results)
+
+    here = facts(1)
+    compared = [t.responses for c in here if c for t in c.tests.values() if t.responses is not None]
+    assert compared and compared[0].perf_qsl_idx_match > 0  # the sample's TEST01 is compared
+    monkeypatch.setattr(jobs, "INLINE_BYTES", 0)  # the sample's small logs would be read here
+    submitted: list[object] = []
+    real = jobs.JobRun.call
+
+    def spy(self: jobs.JobRun, fn: object, *args: object) -> object:
+        pending = real(self, fn, *args)  # type: ignore[arg-type]
+        submitted.append(pending)
+        return pending
+
+    monkeypatch.setattr(jobs.JobRun, "call", spy)
+    assert facts(2) == here
+    assert submitted and all(type(p).__name__ == "Future" for p in submitted)  # they went to the pool

@@ -53,6 +53,37 @@ def test_pool_and_inline_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert taken >= 1 and not run.futures[0].cancelled(), taken
 
 
+def test_without_the_reader_loaded_the_caller_waits_for_the_pool(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that has not imported the reader (numpy) takes no job back: importing it costs more."""
+    import sys
+
+    logs = [loadgen_log(tmp_path / f"{i}.json", [(q, struct.pack("<i", q)) for q in range(i + 3)]) for i in range(12)]
+    jobs = [Job(str(p), p, 20) for p in logs]
+    monkeypatch.setattr(jobs_module, "INLINE_BYTES", 0)
+    monkeypatch.delitem(sys.modules, "checker.rescore.reader", raising=False)  # as in a validation's main process
+    with JobRun(jobs, 2) as run:
+        got = {o.key: o.scan.unique for o in run.results()}
+    assert got == {str(p): i + 3 for i, p in enumerate(logs)}
+    assert not any(f.cancelled() for f in run.futures)
+
+
+def test_the_process_reading_the_tree_never_imports_numpy(sample_root: Path) -> None:
+    """validate over worker processes: the scans and response comparisons run there, so the process that
+    reads the rest of the tree never imports numpy (~0.05 s it would spend before forking)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from checker.rescore import jobs; jobs.INLINE_BYTES = 0; "
+            "from checker.api import ValidateOptions, validate; "
+            f"rep = validate(Path({str(sample_root)!r}), ValidateOptions(jobs=2, round='v0.5-sample', audit_responses='all')); "
+            "print(len(rep.results), 'numpy' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["6", "False"], run.stdout
+
+
 def test_findings_for_a_tampered_and_a_truncated_log(tmp_path: Path, sample_root: Path) -> None:
     root, acc, result_id = _resnet(tmp_path, sample_root)
     labels, gt = _imagenet_labels(tmp_path)

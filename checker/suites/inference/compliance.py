@@ -7,20 +7,23 @@ TEST01` or `test_01`). Inside a test folder the run may sit in performance/run_1
 folder itself. Which tests apply, which are paired, and the tolerances are the round's
 `compliance:` data; nothing here is round-specific.
 
-This stage runs once per validation: it reads every test folder, compares TEST01-style responses
-where asked, recomputes every check and hands each result its frozen ComplianceFacts.
+This stage runs once per validation: it reads every test folder and starts the TEST01-style response
+comparisons where asked (in the validation's worker processes, with the accuracy-log scans); once they
+are in, it recomputes every check and hands each result its frozen ComplianceFacts.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from ...fs import list_dir, read_text
 from ...options import ValidateOptions
+from ...rescore.jobs import Pending, later_here
 from .accuracy_txt import parse_accuracy_txt
 from .discover import join
 from .facts import ACCURACY_LOG, SUMMARY, ResultFacts, TreeFacts
@@ -217,8 +220,25 @@ class _Found:
         have[test.name] = test
 
 
-def attach_compliance(facts: TreeFacts, rnd: InferenceRound, opts: ValidateOptions) -> TreeFacts:
-    """Find every compliance-test folder, read and judge it, and hang it on the result it belongs to."""
+class Compare(Protocol):
+    """Starts a response comparison (compare_responses with its arguments) and hands back its pending result."""
+
+    def __call__(self, fn: Callable[[Path, Path, int | None], ResponseComparison],
+                 *args: Any) -> Pending[ResponseComparison]: ...
+
+
+@dataclass
+class _Started:
+    """A responses test whose comparison was decided when it was read: why not (note), or the comparison."""
+
+    note: str
+    comparison: Pending[ResponseComparison] | None = None
+
+
+def start_compliance(facts: TreeFacts, rnd: InferenceRound, opts: ValidateOptions,
+                     compare: Compare = later_here) -> PendingCompliance:
+    """Find every compliance-test folder and read it; start each TEST01-style response comparison
+    through `compare` (a validation's worker processes; by default, in this process when attach() asks)."""
     cfg = rnd.compliance
     root = facts.tree.root
     ka, mb = opts.known_absent, opts.max_bytes
@@ -251,20 +271,42 @@ def attach_compliance(facts: TreeFacts, rnd: InferenceRound, opts: ValidateOptio
             for bench_dir in list_dir(root / base / first).dirs:
                 _walk_bench(root, f"{base}/{first}/{bench_dir}", first, bench_dir, sub.rel, sub.division, by_key,
                             by_bench, rnd, ka, mb, found)
-    results = []
-    for r in facts.results:
-        tests = found.tests.get(r.res.id, {})
-        if opts.audit_responses != "off":
-            tests = _compare(root, r, tests, cfg, opts.audit_responses)
-        else:
-            tests = {n: dataclasses.replace(t, responses_note=t.responses_note or "the response comparison was "
-                                            "switched off (--audit-responses off)") if t.sampled_log_rel else t
-                     for n, t in tests.items()}
-        c = ComplianceFacts(tests, tuple(found.folders.get(r.res.id, ())), ())
-        c = dataclasses.replace(c, outcomes=tuple(evaluate(r, c, rnd)))
-        results.append(dataclasses.replace(r, compliance=c))
-    return dataclasses.replace(facts, results=tuple(results),
-                               compliance=ComplianceTree(tuple(found.orphans), tuple(found.layout)))
+    started: dict[tuple[str, str], _Started] = {}
+    if opts.audit_responses != "off":
+        for r in facts.results:
+            for name, test in found.tests.get(r.res.id, {}).items():
+                if test.sampled_log_rel is not None:
+                    started[(r.res.id, name)] = _start(root, r, test, cfg, opts.audit_responses, compare)
+    return PendingCompliance(rnd, opts, found, started)
+
+
+@dataclass
+class PendingCompliance:
+    """The compliance tests as read, their response comparisons perhaps still running (they read
+    accuracy logs, as the rescore jobs do, in the same worker processes); attach() waits for them,
+    recomputes every check and hands each result its frozen ComplianceFacts."""
+
+    rnd: InferenceRound
+    opts: ValidateOptions
+    found: _Found
+    started: dict[tuple[str, str], _Started]
+
+    def attach(self, facts: TreeFacts) -> TreeFacts:
+        found = self.found
+        results = []
+        for r in facts.results:
+            tests = found.tests.get(r.res.id, {})
+            if self.opts.audit_responses != "off":
+                tests = {n: _compared(t, self.started.get((r.res.id, n))) for n, t in tests.items()}
+            else:
+                tests = {n: dataclasses.replace(t, responses_note=t.responses_note or "the response comparison was "
+                                                "switched off (--audit-responses off)") if t.sampled_log_rel else t
+                         for n, t in tests.items()}
+            c = ComplianceFacts(tests, tuple(found.folders.get(r.res.id, ())), ())
+            c = dataclasses.replace(c, outcomes=tuple(evaluate(r, c, self.rnd)))
+            results.append(dataclasses.replace(r, compliance=c))
+        return dataclasses.replace(facts, results=tuple(results),
+                                   compliance=ComplianceTree(tuple(found.orphans), tuple(found.layout)))
 
 
 def _walk_bench(root: Path, rel: str, system: str | None, bench_dir: str, sub_rel: str, division: str,
@@ -293,40 +335,43 @@ def _walk_bench(root: Path, rel: str, system: str | None, bench_dir: str, sub_re
                                                _pattern(target)))
 
 
-def _compare(root: Path, r: ResultFacts, tests: dict[str, TestFolder], cfg: Compliance,
-             mode: str) -> dict[str, TestFolder]:
-    """Compare each responses test's sampled log with the accuracy run's, when both are here (and small)."""
-    out = dict(tests)
-    for name, test in tests.items():
-        if test.sampled_log_rel is None:
-            continue
-        acc = r.accuracy
-        acc_rel = f"{acc.rel}/{ACCURACY_LOG}" if acc is not None else None
-        note = ""
-        comparison: ResponseComparison | None = None
-        if acc is None or acc_rel is None or ACCURACY_LOG not in acc.files:
-            note = (f"the accuracy run's log {acc_rel} is absent from this copy" if acc_rel in r.known_absent
-                    else "the result has no accuracy-run mlperf_log_accuracy.json to compare with")
-        else:
-            a, p = root / acc_rel, root / test.sampled_log_rel
-            try:
-                size = a.stat().st_size + p.stat().st_size
-            except OSError as exc:
-                size, note = -1, f"cannot read the logs: {exc.strerror}"
-            limit = cfg.response_compare_max_bytes
-            cut = [x for x, path in (("accuracy run's", a), ("test's sampled", p)) if is_truncated(path)]
-            if cut:
-                note = f"the {' and the '.join(cut)} accuracy log is truncated; the responses cannot be compared"
-            elif size >= 0 and mode == "small" and size > limit:
-                note = (f"the two logs hold {size / 1e6:.1f} MB, over the {limit / 1e6:.1f} MB compared by default "
+def _start(root: Path, r: ResultFacts, test: TestFolder, cfg: Compliance, mode: str,
+           compare: Compare) -> _Started:
+    """Start comparing a responses test's sampled log with the accuracy run's, when both are here (and small)."""
+    acc = r.accuracy
+    acc_rel = f"{acc.rel}/{ACCURACY_LOG}" if acc is not None else None
+    if acc is None or acc_rel is None or ACCURACY_LOG not in acc.files:
+        return _Started(f"the accuracy run's log {acc_rel} is absent from this copy" if acc_rel in r.known_absent
+                        else "the result has no accuracy-run mlperf_log_accuracy.json to compare with")
+    assert test.sampled_log_rel is not None
+    a, p = root / acc_rel, root / test.sampled_log_rel
+    try:
+        size, unread = a.stat().st_size + p.stat().st_size, ""
+    except OSError as exc:
+        size, unread = -1, f"cannot read the logs: {exc.strerror}"
+    limit = cfg.response_compare_max_bytes
+    cut = [x for x, path in (("accuracy run's", a), ("test's sampled", p)) if is_truncated(path)]
+    if cut:
+        return _Started(f"the {' and the '.join(cut)} accuracy log is truncated; the responses cannot be compared")
+    if unread:
+        return _Started(unread)
+    if mode == "small" and size > limit:
+        return _Started(f"the two logs hold {size / 1e6:.1f} MB, over the {limit / 1e6:.1f} MB compared by default "
                         "(--audit-responses all compares them)")
-            elif size >= 0:
-                try:
-                    comparison = compare_responses(a, p, r.bench.dataset_samples.value if r.bench else None)
-                except OSError as exc:
-                    note = f"cannot read the logs: {exc.strerror}"
-        out[name] = dataclasses.replace(test, responses=comparison, responses_note=note or test.responses_note)
-    return out
+    return _Started("", compare(compare_responses, a, p, r.bench.dataset_samples.value if r.bench else None))
+
+
+def _compared(test: TestFolder, started: _Started | None) -> TestFolder:
+    """The test with its comparison's result (waited for), or the note saying why there is none."""
+    if started is None:
+        return test
+    note, comparison = started.note, None
+    if started.comparison is not None:
+        try:
+            comparison = started.comparison.result()
+        except OSError as exc:
+            note = f"cannot read the logs: {exc.strerror}"
+    return dataclasses.replace(test, responses=comparison, responses_note=note or test.responses_note)
 
 
 # ---------------------------------------------------------------- recomputing

@@ -9,9 +9,10 @@ RescoreOutcome. The evaluators and the job pool are suite-neutral (checker.resco
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ...fs import read_text
 from ...options import ValidateOptions
@@ -20,10 +21,12 @@ from .discover import InferenceTree
 from .facts import ACCURACY_LOG, ACCURACY_TXT, TreeFacts
 from .ruledata import Benchmark, InferenceRound
 
-if TYPE_CHECKING:  # numpy and the evaluators are imported when a log is scanned, not before
-    from ...rescore.jobs import Job, JobResult
-    from ...rescore.reader import LogScan
+if TYPE_CHECKING:  # the evaluators are imported when a log is scored, not before
+    from ...rescore.jobs import Job, JobResult, Pending
+    from ...rescore.scan import LogScan
     from ...rescore.score import Score
+
+T = TypeVar("T")
 
 ORIGINALS = "originals"  # --dataset originals=DIR: untruncated logs at the same relative paths
 
@@ -141,6 +144,11 @@ class PendingRescore:
         self.jobs, self.owner = plan(tree.root, logs, load_ground_truth(logs, datasets), datasets)
         self.opts = opts
         self.run = JobRun(self.jobs, workers_for(opts.jobs))
+
+    def call(self, fn: Callable[..., T], *args: Any) -> Pending[T]:
+        """Another task for the jobs' worker processes, queued after the jobs (the compliance stage's
+        response comparisons, which read accuracy logs as the jobs do)."""
+        return self.run.call(fn, *args)
 
     def attach(self, facts: TreeFacts) -> TreeFacts:
         """Each result with an accuracy log gets its RescoreOutcome."""

@@ -15,7 +15,7 @@ from ...findings import ResultRecord
 from ...fs import list_dir, read_text
 from ...options import ValidateOptions
 from ..base import RoundChoice, Staged, Suite
-from .compliance import attach_compliance
+from .compliance import start_compliance
 from .discover import discover_inference, locate_submitters
 from .facts import SUMMARY, TreeFacts, build_facts
 from .kinds import REGISTRY
@@ -152,16 +152,18 @@ def _seed_rounds(facts: TreeFacts, base: dict[str, InferenceRound]) -> tuple[tup
 
 @contextmanager
 def start(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> Iterator[Staged]:
-    """Every stage, each handing frozen records to the next; the accuracy logs are scanned in worker
-    processes while the other facts are read (and judged by the early rules): finish() waits for them."""
+    """Every stage, each handing frozen records to the next. The accuracy logs are scanned, and the
+    compliance tests' responses compared, in worker processes while the other facts are read (and judged
+    by the early rules); finish() waits for them and recomputes the compliance checks."""
     rnd: InferenceRound = ruleset.model
     tree = discover_inference(root, tuple(rnd.layout.divisions), tuple(rnd.layout.submitter_parts))
     with PendingRescore(tree, rnd, opts) as rescore:
-        facts = attach_compliance(build_facts(tree, rnd, opts), rnd, opts)
+        facts = build_facts(tree, rnd, opts)
+        compliance = start_compliance(facts, rnd, opts, rescore.call)
         base = _base_rounds(ruleset.library)
         facts = dataclasses.replace(facts, seed_rounds=_seed_rounds(facts, base))
         facts = _only(dataclasses.replace(facts, round_note=round_note(facts, base, opts)), opts)
-        yield Staged(facts, lambda: rescore.attach(facts))
+        yield Staged(facts, lambda: compliance.attach(rescore.attach(facts)))
 
 
 def build_accuracy(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> TreeFacts:
