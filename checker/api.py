@@ -18,6 +18,7 @@ from .engine.run import run_rules
 from .errors import NotASubmission, UsageError
 from .findings import Report, RuleInfo
 from .options import ValidateOptions
+from .rescore.jobs import Workers, workers_for
 from .suites.base import Suite
 from .suites.inference.suite import SUITE as INFERENCE
 
@@ -121,15 +122,17 @@ def validate(root: Path, options: ValidateOptions | None = None, files: RulesFil
     root = Path(root)
     files = files if files is not None else RulesFiles()
     suite = suite_of(opts.suite or detect_suite(root))
-    choice = suite.detect_round(root, opts, files)
-    ruleset = load_suite_ruleset(suite, choice.round, opts.rules_file, files)
-    described = {**ruleset.describe(), **({"chosen_by": choice.how} if choice.how else {})}
-    report = Report(tool=f"mlcheck {__version__}", suite=suite.name, round=ruleset.round, root=str(root),
-                    ruleset=described, rules=rule_catalogue(ruleset))
-    with suite.start(root, ruleset, opts) as staged:  # the early rules run while the last stage runs
-        report.findings.extend(run_rules(suite.registry, ruleset, suite.scopes(staged.facts, opts), opts.selected,
-                                         late=False))
-        facts = staged.finish()
+    with Workers(workers_for(opts.jobs) if suite.prestart else 1) as workers:
+        choice = suite.detect_round(root, opts, files)
+        ruleset = load_suite_ruleset(suite, choice.round, opts.rules_file, files)
+        described = {**ruleset.describe(), **({"chosen_by": choice.how} if choice.how else {})}
+        report = Report(tool=f"mlcheck {__version__}", suite=suite.name, round=ruleset.round, root=str(root),
+                        ruleset=described, rules=rule_catalogue(ruleset))
+        with suite.start(root, ruleset, opts, workers if workers.pool is not None else None) as staged:
+            # the early rules run while the last stage runs
+            report.findings.extend(run_rules(suite.registry, ruleset, suite.scopes(staged.facts, opts),
+                                             opts.selected, late=False))
+            facts = staged.finish()
     report.findings.extend(run_rules(suite.registry, ruleset, suite.scopes(facts, opts), opts.selected, late=True))
     report.results.extend(suite.records(facts, ruleset))
     report.finalize()

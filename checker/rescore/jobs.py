@@ -95,6 +95,34 @@ def later_here(fn: Callable[..., T], *args: Any) -> Pending[T]:
     return _Here(fn, args)
 
 
+def _load_reader() -> None:
+    """A worker's first task: import the reader (numpy) before the first job reaches it."""
+    from . import reader  # noqa: F401
+
+
+class Workers:
+    """A run's worker processes, started before the run knows its jobs, so that they import the reader
+    while this process detects the round and reads the tree. One fewer than `workers` (this process is
+    the last worker); none for one. Leaving the context stops them."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            self.pool = ProcessPoolExecutor(max_workers=workers - 1)
+            self.pool.submit(_load_reader)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class JobRun:
     """Jobs started at once, their results collected later, so the caller can do other work meanwhile.
 
@@ -103,18 +131,24 @@ class JobRun:
     (the smallest, from the end of the queue) and runs them itself, if it has the reader loaded
     already (re-scoring loads it here). Otherwise it waits: importing numpy here for them costs more
     than it saves (validate was 6 % slower on the v0.5 corpus, where this process would take the last
-    20-50 MB of logs, and 6 % slower on v0.7's). Below INLINE_BYTES of logs, with one job or one worker, every job runs
-    here when collected. Leaving the context stops the pool.
+    20-50 MB of logs, and 6 % slower on v0.7's).
+
+    Given the run's `pool` (Workers, started already), every job goes to it. Otherwise the run starts a
+    pool of its own for INLINE_BYTES of logs or more, in more than one job, with more than one worker;
+    below that every job runs here when collected. Leaving the context stops a pool of its own, and
+    cancels what it queued on a given one.
     """
 
-    def __init__(self, jobs: list[Job], workers: int) -> None:
+    def __init__(self, jobs: list[Job], workers: int, pool: ProcessPoolExecutor | None = None) -> None:
         self.jobs = jobs
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool = pool
+        self.own = False  # whether leaving stops the pool
         self.futures: list[Future[JobResult]] = []
-        if workers > 1 and len(jobs) > 1 and sum(_size(j.log) for j in jobs) >= INLINE_BYTES:
+        if pool is None and workers > 1 and len(jobs) > 1 and sum(_size(j.log) for j in jobs) >= INLINE_BYTES:
+            self.pool, self.own = ProcessPoolExecutor(max_workers=min(workers - 1, len(jobs))), True
+        if self.pool is not None:
             # big logs first, so the pool does not end on one long job
             self.jobs = sorted(jobs, key=lambda j: -_size(j.log))
-            self.pool = ProcessPoolExecutor(max_workers=min(workers - 1, len(jobs)))
             self.futures = [self.pool.submit(run_job, j) for j in self.jobs]
 
     def results(self, on_done: Callable[[JobResult], None] | None = None) -> Iterator[JobResult]:
@@ -147,9 +181,12 @@ class JobRun:
             yield fut.result()
 
     def close(self) -> None:
-        if self.pool is not None:
+        if self.pool is not None and self.own:
             self.pool.shutdown(cancel_futures=True)
-            self.pool = None
+        else:
+            for fut in self.futures:
+                fut.cancel()
+        self.pool = None
 
     def __enter__(self) -> Self:
         return self

@@ -11,13 +11,16 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..engine.registry import Registry
 from ..engine.rules import Ruleset, RulesFiles
 from ..engine.run import Scope
 from ..findings import ResultRecord
 from ..options import ValidateOptions
+
+if TYPE_CHECKING:
+    from ..rescore.jobs import Workers
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,12 @@ class Suite:
     detect: Callable[[Path], bool]  # does this tree look like one of the suite's submissions?
     # the round of a tree (--round decides when given); other rounds' files are read through the run's RulesFiles
     detect_round: Callable[[Path, ValidateOptions, RulesFiles], RoundChoice]
-    # the facts but the last stage's, and the call that waits for it (see Staged)
-    start: Callable[[Path, Ruleset, ValidateOptions], AbstractContextManager[Staged]]
+    # the facts but the last stage's, and the call that waits for it (see Staged); the last argument is the
+    # run's worker processes when the suite asks for them (prestart), else None
+    start: Callable[[Path, Ruleset, ValidateOptions, Workers | None], AbstractContextManager[Staged]]
     scopes: Callable[[Any, ValidateOptions], Iterable[Scope]]  # what the rules run over
     records: Callable[[Any, Ruleset], list[ResultRecord]]  # the report's results
     result_ids: Callable[[Any], list[str]]  # every result of the facts (for changed-only runs)
+    # its last stage runs in worker processes: the pipeline starts them before the round is detected, so
+    # that they import what that stage needs while this process reads the tree
+    prestart: bool = False

@@ -69,15 +69,14 @@ def test_without_the_reader_loaded_the_caller_waits_for_the_pool(tmp_path: Path,
 
 
 def test_the_process_reading_the_tree_never_imports_numpy(sample_root: Path) -> None:
-    """validate over worker processes: the scans and response comparisons run there, so the process that
-    reads the rest of the tree never imports numpy (~0.05 s it would spend before forking)."""
+    """validate starts its worker process first, and the scans and response comparisons run there (even
+    the sample's small logs), so the process that reads the rest of the tree never imports numpy."""
     import subprocess
     import sys
 
-    code = ("import sys; from pathlib import Path; from checker.rescore import jobs; jobs.INLINE_BYTES = 0; "
-            "from checker.api import ValidateOptions, validate; "
-            f"rep = validate(Path({str(sample_root)!r}), ValidateOptions(jobs=2, round='v0.5-sample', audit_responses='all')); "
-            "print(len(rep.results), 'numpy' in sys.modules)")
+    opts = "ValidateOptions(jobs=2, round='v0.5-sample', audit_responses='all')"
+    code = ("import sys; from pathlib import Path; from checker.api import ValidateOptions, validate; "
+            f"rep = validate(Path({str(sample_root)!r}), {opts}); print(len(rep.results), 'numpy' in sys.modules)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=Path(__file__).resolve().parents[2])
     assert run.returncode == 0, run.stderr[-2000:]

@@ -22,7 +22,7 @@ from .facts import ACCURACY_LOG, ACCURACY_TXT, TreeFacts
 from .ruledata import Benchmark, InferenceRound
 
 if TYPE_CHECKING:  # the evaluators are imported when a log is scored, not before
-    from ...rescore.jobs import Job, JobResult, Pending
+    from ...rescore.jobs import Job, JobResult, Pending, Workers
     from ...rescore.scan import LogScan
     from ...rescore.score import Score
 
@@ -136,14 +136,17 @@ class PendingRescore:
     """The accuracy-log jobs of a tree, started from discovery alone so they run while the rest of the
     facts are read; `attach` waits for them. A context manager: leaving it stops the workers."""
 
-    def __init__(self, tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions) -> None:
+    def __init__(self, tree: InferenceTree, rnd: InferenceRound, opts: ValidateOptions,
+                 workers: Workers | None = None) -> None:
+        """`workers`: the run's worker processes, started already; without them the stage starts its own
+        pool for a tree with enough accuracy logs to pay for one."""
         from ...rescore.jobs import JobRun, workers_for
 
         datasets = {k: Path(v) for k, v in opts.datasets.items()}
         logs = _logs(tree, rnd, opts)
         self.jobs, self.owner = plan(tree.root, logs, load_ground_truth(logs, datasets), datasets)
         self.opts = opts
-        self.run = JobRun(self.jobs, workers_for(opts.jobs))
+        self.run = JobRun(self.jobs, workers_for(opts.jobs), workers.pool if workers is not None else None)
 
     def call(self, fn: Callable[..., T], *args: Any) -> Pending[T]:
         """Another task for the jobs' worker processes, queued after the jobs (the compliance stage's

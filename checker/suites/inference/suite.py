@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...engine.rules import Ruleset, RulesFiles, available_rounds, load_round_model
 from ...engine.run import Scope
@@ -23,6 +24,9 @@ from .kinds.loadgen import setting
 from .records import result_record
 from .rescore import PendingRescore
 from .ruledata import InferenceRound
+
+if TYPE_CHECKING:
+    from ...rescore.jobs import Workers
 
 NAME = "inference"
 
@@ -151,13 +155,13 @@ def _seed_rounds(facts: TreeFacts, base: dict[str, InferenceRound]) -> tuple[tup
 
 
 @contextmanager
-def start(root: Path, ruleset: Ruleset, opts: ValidateOptions) -> Iterator[Staged]:
+def start(root: Path, ruleset: Ruleset, opts: ValidateOptions, workers: Workers | None = None) -> Iterator[Staged]:
     """Every stage, each handing frozen records to the next. The accuracy logs are scanned, and the
     compliance tests' responses compared, in worker processes while the other facts are read (and judged
     by the early rules); finish() waits for them and recomputes the compliance checks."""
     rnd: InferenceRound = ruleset.model
     tree = discover_inference(root, tuple(rnd.layout.divisions), tuple(rnd.layout.submitter_parts))
-    with PendingRescore(tree, rnd, opts) as rescore:
+    with PendingRescore(tree, rnd, opts, workers) as rescore:
         facts = build_facts(tree, rnd, opts)
         compliance = start_compliance(facts, rnd, opts, rescore.call)
         base = _base_rounds(ruleset.library)
@@ -210,5 +214,5 @@ def records(facts: TreeFacts, ruleset: Ruleset) -> list[ResultRecord]:
 
 
 SUITE = Suite(name=NAME, registry=REGISTRY, model=InferenceRound, detect=detect, detect_round=detect_round,
-              start=start, scopes=scopes, records=records,
+              start=start, prestart=True, scopes=scopes, records=records,
               result_ids=lambda facts: [r.res.id for r in facts.results])

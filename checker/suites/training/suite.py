@@ -8,6 +8,7 @@ import re
 import stat
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from ...engine.rules import Ruleset, RulesFiles, available_rounds, load_round_model
@@ -17,7 +18,7 @@ from ...findings import ResultRecord
 from ...fs import list_dir
 from ...options import ValidateOptions
 from ...resources import SchemaCache
-from ..base import RoundChoice, Suite, at_once
+from ..base import RoundChoice, Staged, Suite, at_once
 from .discover import discover_training, looks_like_training
 from .facts import ReadContext, TreeFacts, build_facts
 from .kinds import REGISTRY
@@ -191,6 +192,11 @@ def records(facts: TreeFacts, ruleset: Ruleset) -> list[ResultRecord]:
     return [result_record(e) for e in facts.entries]
 
 
+def start(root: Path, ruleset: Ruleset, opts: ValidateOptions, workers: object = None) -> AbstractContextManager[Staged]:
+    """Every stage at once (no worker processes: `workers` is never given, the suite asks for none)."""
+    return at_once(build(root, ruleset, opts))
+
+
 SUITE = Suite(name=NAME, registry=REGISTRY, model=TrainingRound, detect=detect, detect_round=detect_round,
-              start=lambda root, ruleset, opts: at_once(build(root, ruleset, opts)), scopes=scopes, records=records,
+              start=start, scopes=scopes, records=records,
               result_ids=lambda facts: [e.entry.id for e in facts.entries])
