@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
+from contextlib import nullcontext
 from pathlib import Path
 
 from . import __version__
@@ -115,20 +116,26 @@ def rescore(root: Path, options: ValidateOptions, files: RulesFiles | None = Non
 RESCORE_RULES = ("inf.rescore.", "inf.accuracy.", "inf.layout.known-absent", "inf.layout.accuracy-files")
 
 
-def validate(root: Path, options: ValidateOptions | None = None, files: RulesFiles | None = None) -> Report:
+def validate(root: Path, options: ValidateOptions | None = None, files: RulesFiles | None = None,
+             workers: Workers | None = None) -> Report:
     """Validate a submission tree and return the Report (never raises for problems in the tree).
-    `files`: the rules files this run has read already (the CLI's option checks read them first)."""
+    `files`: the rules files this run has read already (the CLI's option checks read them first).
+    `workers`: worker processes the caller started already (the CLI starts them first thing, so that
+    they import the reader meanwhile) and stops; without them, a suite that asks for workers gets
+    them started here."""
     opts = options or ValidateOptions()
     root = Path(root)
     files = files if files is not None else RulesFiles()
     suite = suite_of(opts.suite or detect_suite(root))
-    with Workers(workers_for(opts.jobs) if suite.prestart else 1) as workers:
+    started = nullcontext(workers) if workers is not None else Workers(workers_for(opts.jobs) if suite.prestart else 1)
+    with started as running:
         choice = suite.detect_round(root, opts, files)
         ruleset = load_suite_ruleset(suite, choice.round, opts.rules_file, files)
         described = {**ruleset.describe(), **({"chosen_by": choice.how} if choice.how else {})}
         report = Report(tool=f"mlcheck {__version__}", suite=suite.name, round=ruleset.round, root=str(root),
                         ruleset=described, rules=rule_catalogue(ruleset))
-        with suite.start(root, ruleset, opts, workers if workers.pool is not None else None) as staged:
+        given = running if suite.prestart and running.pool is not None else None
+        with suite.start(root, ruleset, opts, given) as staged:
             # the early rules run while the last stage runs
             report.findings.extend(run_rules(suite.registry, ruleset, suite.scopes(staged.facts, opts),
                                              opts.selected, late=False))
