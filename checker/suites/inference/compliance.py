@@ -277,35 +277,42 @@ def start_compliance(facts: TreeFacts, rnd: InferenceRound, opts: ValidateOption
             for name, test in found.tests.get(r.res.id, {}).items():
                 if test.sampled_log_rel is not None:
                     started[(r.res.id, name)] = _start(root, r, test, cfg, opts.audit_responses, compare)
-    return PendingCompliance(rnd, opts, found, started)
+    pending = PendingCompliance(rnd, opts, found, started, {})
+    waiting = {rid for (rid, _), s in started.items() if s.comparison is not None}
+    # the results no comparison is pending for are judged now, not after the last stage
+    pending.done.update((r.res.id, pending.judge(r)) for r in facts.results if r.res.id not in waiting)
+    return pending
 
 
 @dataclass
 class PendingCompliance:
     """The compliance tests as read, their response comparisons perhaps still running (they read
     accuracy logs, as the rescore jobs do, in the same worker processes); attach() waits for them,
-    recomputes every check and hands each result its frozen ComplianceFacts."""
+    recomputes the checks of the results that had one and hands each result its frozen ComplianceFacts."""
 
     rnd: InferenceRound
     opts: ValidateOptions
     found: _Found
     started: dict[tuple[str, str], _Started]
+    done: dict[str, ComplianceFacts]  # by result id: those judged already
+
+    def judge(self, r: ResultFacts) -> ComplianceFacts:
+        """The result's tests (with their comparisons, waited for) and every check recomputed."""
+        tests = self.found.tests.get(r.res.id, {})
+        if self.opts.audit_responses != "off":
+            tests = {n: _compared(t, self.started.get((r.res.id, n))) for n, t in tests.items()}
+        else:
+            tests = {n: dataclasses.replace(t, responses_note=t.responses_note or "the response comparison was "
+                                            "switched off (--audit-responses off)") if t.sampled_log_rel else t
+                     for n, t in tests.items()}
+        c = ComplianceFacts(tests, tuple(self.found.folders.get(r.res.id, ())), ())
+        return dataclasses.replace(c, outcomes=tuple(evaluate(r, c, self.rnd)))
 
     def attach(self, facts: TreeFacts) -> TreeFacts:
         found = self.found
-        results = []
-        for r in facts.results:
-            tests = found.tests.get(r.res.id, {})
-            if self.opts.audit_responses != "off":
-                tests = {n: _compared(t, self.started.get((r.res.id, n))) for n, t in tests.items()}
-            else:
-                tests = {n: dataclasses.replace(t, responses_note=t.responses_note or "the response comparison was "
-                                                "switched off (--audit-responses off)") if t.sampled_log_rel else t
-                         for n, t in tests.items()}
-            c = ComplianceFacts(tests, tuple(found.folders.get(r.res.id, ())), ())
-            c = dataclasses.replace(c, outcomes=tuple(evaluate(r, c, self.rnd)))
-            results.append(dataclasses.replace(r, compliance=c))
-        return dataclasses.replace(facts, results=tuple(results),
+        results = tuple(dataclasses.replace(r, compliance=self.done.get(r.res.id) or self.judge(r))
+                        for r in facts.results)
+        return dataclasses.replace(facts, results=results,
                                    compliance=ComplianceTree(tuple(found.orphans), tuple(found.layout)))
 
 
