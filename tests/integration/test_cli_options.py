@@ -280,3 +280,36 @@ def test_the_command_runs_blas_on_one_thread_unless_the_user_says(monkeypatch: p
     with pytest.raises(SystemExit):
         checker.cli.main()
     assert os.environ["OPENBLAS_NUM_THREADS"] == kept
+
+
+# ------------------------------------------------------------------------------ start-up
+
+def test_a_run_builds_only_the_command_it_names(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Typer builds every registered command's options at each start; a run naming its command builds that
+    one, and the group keeps them all for help, and for the next run in the same process."""
+    import sys
+
+    import typer.main
+
+    import checker.cli
+
+    built: list[str] = []
+    real = typer.main.get_command_from_info
+
+    def spy(*args: object, **kw: object) -> object:
+        built.append(checker.cli._command_name(kw.get("command_info", args[0] if args else None)))
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(typer.main, "get_command_from_info", spy)
+    every = len(checker.cli.app.registered_commands)
+    monkeypatch.setattr(sys, "argv", ["mlcheck", "version"])
+    with pytest.raises(SystemExit):
+        checker.cli.main()
+    assert built == ["version"] and "mlcheck" in capsys.readouterr().out
+    assert len(checker.cli.app.registered_commands) == every > 5
+    built.clear()
+    monkeypatch.setattr(sys, "argv", ["mlcheck", "--help"])
+    with pytest.raises(SystemExit):
+        checker.cli.main()
+    assert len(built) == every and "validate" in capsys.readouterr().out
