@@ -27,7 +27,7 @@ from io import FileIO
 from itertools import accumulate
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import numpy as np
@@ -168,6 +168,7 @@ class _Range:
         self.problems = _Problems()
         self.truncated = False
         self.stopped = False  # an entry longer than MAX_ENTRY_BYTES: the rest is not read
+        self.decoders = _Decoders()
 
     def __iter__(self) -> Iterator[Block]:
         f = self.f
@@ -287,7 +288,7 @@ class _Range:
             saved = buf[n]
             buf[j], buf[n] = ord("["), ord("]")
             try:
-                fast = _fast(mv[j:n + 1], pos)
+                fast = _fast(mv[j:n + 1], pos, self.decoders)
             finally:
                 buf[j], buf[n] = lead, saved
             if fast is not None:
@@ -585,21 +586,63 @@ def _lines(view: memoryview, lead: int, base: int) -> Block | None:
                  np.zeros(n, bool))
 
 
-def _fast(view: memoryview, base: int) -> Block | None:
+_DATA_WIDTH = re.compile(rb'"data"' + _WS_ + rb":" + _WS_ + rb'"([0-9A-Fa-f]*)"')
+
+
+class _Decoders:
+    """The list decoders of one scan's blocks: one per data length (the length checked by the decoder, so
+    no pass over the strings measures them), until a block holds several lengths; from then on the
+    scan's blocks are decoded with any length (another length fails a sized decode where it stands)."""
+
+    def __init__(self) -> None:
+        self.by_width: dict[int, msgspec.json.Decoder[list[Any]]] = {}
+        self.ragged = False
+
+    def sized(self, view: memoryview) -> tuple[int, msgspec.json.Decoder[list[Any]]] | None:
+        """The decoder for the data length of the block's first entry, if that may hold for all."""
+        m = None if self.ragged else _DATA_WIDTH.search(view[:4096])
+        if m is None:
+            return None
+        width = len(m.group(1))
+        if width not in self.by_width:
+            data = Annotated[str, msgspec.Meta(min_length=width, max_length=width)]
+            entry = msgspec.defstruct("Entry", [("seq_id", int), ("qsl_idx", int), ("data", data)],
+                                      forbid_unknown_fields=True, gc=False)
+            self.by_width[width] = msgspec.json.Decoder(list[entry])  # type: ignore[valid-type]
+        return width, self.by_width[width]
+
+
+def _fast(view: memoryview, base: int, decoders: _Decoders) -> Block | None:
     """The block as one JSON list of entries, or None when any entry is not clean."""
-    try:
-        entries = _LIST.decode(view)
-    except msgspec.DecodeError:
-        return None
+    entries: list[Any] | None = None
+    sized = decoders.sized(view)
+    width = None
+    if sized is not None:
+        try:
+            width, entries = sized[0], sized[1].decode(view)
+        except msgspec.ValidationError:  # another length somewhere (or a bad value: decoded again below)
+            decoders.ragged, width = True, None
+        except msgspec.DecodeError:
+            return None
+    if entries is None:
+        try:
+            entries = _LIST.decode(view)
+        except msgspec.DecodeError:
+            return None
     n = len(entries)
     if int(np.count_nonzero(np.frombuffer(view, np.uint8) == 34)) != 8 * n:
         return None  # more quotes than three keys and a string per entry: a repeated key (msgspec keeps the last)
-    datas: list[str] = list(map(_DATA, entries))
-    hex_lengths = np.fromiter(map(len, datas), np.int64, n)
+    if width is not None:
+        hex_lengths = np.full(n, width, np.int64)
+        joined = "".join(map(_DATA, entries))
+    else:
+        datas: list[str] = list(map(_DATA, entries))
+        hex_lengths = np.fromiter(map(len, datas), np.int64, n)
+        joined = "".join(datas)
     if (hex_lengths & 1).any():
         return None
     try:
-        raw = binascii.a2b_hex("".join(datas))
+        raw = binascii.a2b_hex(joined)
     except ValueError:  # a non-hex character, whitespace or a non-ASCII character
         return None
     big: dict[int, int] = {}
