@@ -141,6 +141,18 @@ def test_valid_logs_in_every_layout_read_like_the_reference(tmp_path: Path, log:
     assert_like_reference(path, SAMPLES, blocks=(block,))
 
 
+def test_a_length_that_changes_between_and_inside_blocks(tmp_path: Path) -> None:
+    """Blocks decoded as one list (keys sorted) check their data length in the decoder: a log whose
+    lengths change from one block to the next, and once inside a block, reads like the reference."""
+    rng = np.random.default_rng(5)
+    rows = [(i, int(rng.integers(0, SAMPLES)), rng.bytes(4 if i < 200 else 8)) for i in range(400)]
+    rows[300] = (300, 7, rng.bytes(12))
+    for pretty in ("sorted", "compact"):
+        path = tmp_path / f"{pretty}.json"
+        path.write_bytes(layout(rows, pretty=pretty))
+        assert_like_reference(path, SAMPLES, blocks=(200, 4096, 1 << 20))
+
+
 def test_every_width_and_line_end_on_one_and_two_workers(tmp_path: Path) -> None:
     """The fixed grid of the property test, each cell at least once, with duplicates across the halves."""
     rng = np.random.default_rng(3)
