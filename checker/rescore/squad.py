@@ -34,7 +34,6 @@ Where the log logs a feature twice, the first payload counts (the reference keep
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import string
@@ -74,7 +73,6 @@ def _is_control(ch: str) -> bool:
     return ch not in "\t\n\r" and unicodedata.category(ch).startswith("C")
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _is_punctuation(ch: str) -> bool:
     cp = ord(ch)
     # every ASCII non-letter, non-digit is punctuation to BERT, '$' and '^' included
@@ -89,7 +87,6 @@ def _is_cjk(cp: int) -> bool:
             or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _clean_char(ch: str) -> str:
     cp = ord(ch)
     if cp == 0 or cp == 0xFFFD or _is_control(ch):
@@ -296,11 +293,16 @@ def _max_context(spans: list[tuple[int, int]], n_pieces: int) -> list[npt.NDArra
     return [best[s:s + length] == i for i, (s, length) in enumerate(spans)]
 
 
-@functools.lru_cache(maxsize=4096)
-def _layout(n_pieces: int, max_doc: int) -> tuple[list[tuple[int, int]], list[npt.NDArray[np.bool_]]]:
-    """The windows of a paragraph of n_pieces and their maximum-context flags (shared, read-only)."""
-    spans = _windows(n_pieces, max_doc)
-    return spans, _max_context(spans, n_pieces)
+Layout = tuple[list[tuple[int, int]], list[npt.NDArray[np.bool_]]]
+
+
+def _layout(n_pieces: int, max_doc: int, seen: dict[tuple[int, int], Layout]) -> Layout:
+    """The windows of a paragraph of n_pieces and their maximum-context flags (shared, read-only); `seen`:
+    the layouts this load made already (questions of one paragraph, and paragraphs of one length, repeat)."""
+    if (n_pieces, max_doc) not in seen:
+        spans = _windows(n_pieces, max_doc)
+        seen[n_pieces, max_doc] = spans, _max_context(spans, n_pieces)
+    return seen[n_pieces, max_doc]
 
 
 def _find(path: Path, names: tuple[str, ...]) -> Path | None:
@@ -356,6 +358,7 @@ def load_squad(path: Path, companions: Mapping[str, Path] | None = None) -> Squa
     questions: list[Question] = []
     features: list[Feature] = []
     feature_start = [0]
+    layouts: dict[tuple[int, int], Layout] = {}
     for a, article in enumerate(doc["data"]):
         paras = article.get("paragraphs") if isinstance(article, dict) else None
         if not isinstance(paras, list):
@@ -385,7 +388,7 @@ def load_squad(path: Path, companions: Mapping[str, Path] | None = None) -> Squa
                     raise GroundTruthError(f"{dev.name}: {qwhere} has no answer")
                 q = Question(_str(qa.get("id"), "id", qwhere), len(paragraphs) - 1, answers)
                 query = tok.tokenize(_str(qa.get("question"), "question", qwhere))[:MAX_QUERY_LENGTH]
-                spans, contexts = _layout(len(pieces), MAX_SEQ_LENGTH - len(query) - 3)
+                spans, contexts = _layout(len(pieces), MAX_SEQ_LENGTH - len(query) - 3, layouts)
                 for (s, length), ctx in zip(spans, contexts):
                     features.append(Feature(len(questions), len(query), s, length, ctx))
                 questions.append(q)

@@ -7,7 +7,6 @@ never care which LoadGen wrote a log.
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 import math
 import re
@@ -54,20 +53,12 @@ _NOT_KEY = re.compile(r"[^0-9a-z]+")
 
 def canonical_key(raw: str) -> str:
     """'min_duration (ms)' -> 'min_duration_ms'; 'Test mode' -> 'test_mode'."""
-    # a few hundred keys recur in every log of a round: the short ones are remembered
-    return _known_key(raw) if len(raw) <= 128 else _key(raw)
-
-
-def _key(raw: str) -> str:
     raw = raw.strip()
     if raw.endswith(")"):  # the only keys with a unit suffix; the search is not run on the others
         m = _UNIT_SUFFIX.search(raw)
         if m:
             raw = raw[: m.start()] + "_" + m.group(1)
     return _NOT_KEY.sub("_", raw.lower()).strip("_")
-
-
-_known_key = functools.lru_cache(maxsize=4096)(_key)
 
 
 def to_number(value: Any) -> float | int | None:
