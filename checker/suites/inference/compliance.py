@@ -27,7 +27,7 @@ from ...rescore.jobs import Pending, later_here
 from .accuracy_txt import parse_accuracy_txt
 from .discover import join
 from .facts import ACCURACY_LOG, SUMMARY, ResultFacts, TreeFacts
-from .loadgen import SummaryLog, canonical_scenario, parse_summary
+from .loadgen import KeyNames, SummaryLog, canonical_scenario, parse_summary
 from .records import summary_value
 from .ruledata import Compliance, InferenceRound, TestPair
 from .verify import ResponseComparison, VerifyOutput, compare_responses, is_truncated, parse_verify
@@ -156,8 +156,9 @@ def _fallback(root: Path, rel: str, files: list[str], cfg: Compliance,
 
 
 def read_test(root: Path, rel: str, name: str, cfg: Compliance, known_absent: frozenset[str],
-              max_bytes: int, pattern: str | None = None) -> TestFolder:
-    """Read one test folder: its run summary, its sampled responses log and the verify outputs."""
+              max_bytes: int, pattern: str | None = None, key_name: KeyNames | None = None) -> TestFolder:
+    """Read one test folder: its run summary, its sampled responses log and the verify outputs
+    (`key_name`: the run's key spellings, shared by the folders it reads)."""
     files = _walk_files(root, rel)
     problems: list[str] = []
     summary: SummaryLog | None = None
@@ -167,7 +168,7 @@ def read_test(root: Path, rel: str, name: str, cfg: Compliance, known_absent: fr
         if tf.text is None:
             problems.append(f"{f}: {'; '.join(tf.problems)}")
             continue
-        s = parse_summary(tf.text)
+        s = parse_summary(tf.text, key_name or KeyNames())
         if s.mode == "Accuracy" or (s.scenario is None and not s.fields):
             continue
         summary, summary_rel = s, f"{rel}/{f}"
@@ -211,6 +212,7 @@ class _Found:
     folders: dict[str, list[str]]
     orphans: list[str]
     layout: list[tuple[str, str]]
+    names: KeyNames  # the summaries' key spellings
 
     def add(self, result: str, test: TestFolder) -> None:
         have = self.tests.setdefault(result, {})
@@ -242,7 +244,8 @@ def start_compliance(facts: TreeFacts, rnd: InferenceRound, opts: ValidateOption
     cfg = rnd.compliance
     root = facts.tree.root
     ka, mb = opts.known_absent, opts.max_bytes
-    found = _Found({}, {}, [], [])
+    found = _Found({}, {}, [], [], KeyNames())
+    names = found.names
     by_key: dict[tuple[str, str, str, str], ResultFacts] = {}
     by_bench: dict[tuple[str, str, str], list[ResultFacts]] = {}
     for r in facts.results:
@@ -253,7 +256,7 @@ def start_compliance(facts: TreeFacts, rnd: InferenceRound, opts: ValidateOption
         for d in r.res.subdirs:  # result-local test folders
             name = canonical_test(d)
             if name is not None:
-                found.add(r.res.id, read_test(root, f"{r.res.id}/{d}", name, cfg, ka, mb, _pattern(r)))
+                found.add(r.res.id, read_test(root, f"{r.res.id}/{d}", name, cfg, ka, mb, _pattern(r), names))
 
     for sub in facts.tree.submitters:
         if cfg.folder not in sub.parts:
@@ -339,7 +342,7 @@ def _walk_bench(root: Path, rel: str, system: str | None, bench_dir: str, sub_re
                 found.layout.append((f"{srel}/{d}", f"'{d}' is not a compliance test of the round"))
                 continue
             found.add(target.res.id, read_test(root, f"{srel}/{d}", name, rnd.compliance, known_absent, max_bytes,
-                                               _pattern(target)))
+                                               _pattern(target), found.names))
 
 
 def _start(root: Path, r: ResultFacts, test: TestFolder, cfg: Compliance, mode: str,

@@ -22,7 +22,7 @@ from ...options import ValidateOptions
 from ...resources import SchemaCache
 from .accuracy_txt import AccuracyTxt, parse_accuracy_txt
 from .discover import InferenceResult, InferenceTree, RunDir, Skipped, Submitter, join
-from .loadgen import DetailLog, SummaryLog, canonical_scenario, parse_detail, parse_summary
+from .loadgen import DetailLog, KeyNames, SummaryLog, canonical_scenario, parse_detail, parse_summary
 from .ruledata import Benchmark, InferenceRound
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ class TreeFacts:
 
 
 def _read_run(root: Path, run: RunDir, known_absent: frozenset[str], max_bytes: int,
-              wanted: tuple[str, ...]) -> RunFacts:
+              wanted: tuple[str, ...], key_name: KeyNames) -> RunFacts:
     problems: dict[str, str] = {}
     absent: set[str] = set()
     summary: SummaryLog | None = None
@@ -125,13 +125,13 @@ def _read_run(root: Path, run: RunDir, known_absent: frozenset[str], max_bytes: 
             problems[fname] = "is empty"
             continue
         if fname == SUMMARY:
-            s = parse_summary(tf.text)
+            s = parse_summary(tf.text, key_name)
             if s.recognized:
                 summary = s
             else:
                 problems[fname] = "holds no LoadGen summary (no scenario, mode, verdict or error count)"
         elif fname == DETAIL:
-            d = parse_detail(tf.text)
+            d = parse_detail(tf.text, key_name)
             if d.scenario is None and d.mode is None:
                 problems[fname] = "holds no usable LoadGen settings: no scenario or test mode (not a LoadGen detail log?)"
             else:
@@ -254,21 +254,26 @@ def _log_bytes(root: Path, runs: Sequence[RunDir]) -> int:
     return total
 
 
-def _read_run_logs(args: tuple[Path, RunDir, frozenset[str], int]) -> RunFacts:
-    root, run, known_absent, max_bytes = args
-    return _read_run(root, run, known_absent, max_bytes, (SUMMARY, DETAIL))
+def _read_run_logs(args: tuple[Path, Sequence[RunDir], frozenset[str], int]) -> list[RunFacts]:
+    """The summary and detail logs of some run folders, their keys spelt through one KeyNames."""
+    root, runs, known_absent, max_bytes = args
+    names = KeyNames()
+    return [_read_run(root, run, known_absent, max_bytes, (SUMMARY, DETAIL), names) for run in runs]
 
 
 def read_runs(root: Path, runs: Sequence[RunDir], opts: ValidateOptions) -> dict[str, RunFacts]:
-    """The summary and detail log of every run folder, by its path; over worker processes for a big tree."""
+    """The summary and detail log of every run folder, by its path; over worker processes for a big tree
+    (in chunks, each a task)."""
     from ...rescore.jobs import workers_for
 
-    work = [(root, run, opts.known_absent, opts.max_bytes) for run in runs]
-    workers = min(workers_for(opts.jobs), len(work))
+    workers = min(workers_for(opts.jobs), len(runs))
     if workers <= 1 or _log_bytes(root, runs) < POOL_BYTES:
-        return {run.rel: _read_run_logs(w) for run, w in zip(runs, work, strict=True)}
+        read = _read_run_logs((root, runs, opts.known_absent, opts.max_bytes))
+        return {run.rel: facts for run, facts in zip(runs, read, strict=True)}
+    size = max(1, len(runs) // (8 * workers))
+    work = [(root, runs[i:i + size], opts.known_absent, opts.max_bytes) for i in range(0, len(runs), size)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        read = pool.map(_read_run_logs, work, chunksize=max(1, len(work) // (8 * workers)))
+        read = [facts for chunk in pool.map(_read_run_logs, work) for facts in chunk]
         return {run.rel: facts for run, facts in zip(runs, read, strict=True)}
 
 

@@ -11,6 +11,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,22 @@ def canonical_key(raw: str) -> str:
         if m:
             raw = raw[: m.start()] + "_" + m.group(1)
     return _NOT_KEY.sub("_", raw.lower()).strip("_")
+
+
+class KeyNames:
+    """One run's canonical key names by spelling: a few hundred spellings recur in every log of a round
+    (a per-run cache; at most 4,096 spellings of up to 128 characters are kept)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def __call__(self, raw: str) -> str:
+        key = self.seen.get(raw)
+        if key is None:
+            key = canonical_key(raw)
+            if len(raw) <= 128 and len(self.seen) < 4096:
+                self.seen[raw] = key
+        return key
 
 
 def to_number(value: Any) -> float | int | None:
@@ -146,8 +163,9 @@ _SINGLE = frozenset({"scenario", "mode", "result_is", "sut_name"})
 _COUNT = re.compile(r"^(no|\d+) (warning|error)s? encountered", re.IGNORECASE)
 
 
-def parse_summary(text: str) -> SummaryLog:
-    """Parse mlperf_log_summary.txt (both LoadGen generations write the same layout)."""
+def parse_summary(text: str, key_name: Callable[[str], str] = canonical_key) -> SummaryLog:
+    """Parse mlperf_log_summary.txt (both LoadGen generations write the same layout); `key_name`: how
+    keys are spelt canonically (a run's KeyNames remembers them)."""
     out = SummaryLog()
     section = "summary"
     for raw in text.split("\n"):
@@ -174,7 +192,7 @@ def parse_summary(text: str) -> SummaryLog:
         if ":" not in line:
             continue
         key, _, value = line.partition(":")
-        ckey, value = canonical_key(key), value.strip()
+        ckey, value = key_name(key), value.strip()
         if section == "params":
             if ckey in out.params and out.params[ckey] != value:
                 out.conflicts.append((ckey, out.params[ckey], value))
@@ -227,11 +245,11 @@ def _power_seconds(text: str) -> float | None:
         return None
 
 
-def parse_detail(text: str) -> DetailLog:
-    """Parse mlperf_log_detail.txt in whichever format it is written."""
+def parse_detail(text: str, key_name: Callable[[str], str] = canonical_key) -> DetailLog:
+    """Parse mlperf_log_detail.txt in whichever format it is written (`key_name`: as for parse_summary)."""
     if ":::MLLOG" in text[:65536]:
         return _parse_mllog(text)
-    return _parse_v05_text(text)
+    return _parse_v05_text(text, key_name)
 
 
 # Every line mlcheck reads of a text detail log (settings, errors, warnings, generated queries, power
@@ -240,7 +258,7 @@ def parse_detail(text: str) -> DetailLog:
 _LINE_READ = 4096
 
 
-def _parse_v05_text(text: str) -> DetailLog:
+def _parse_v05_text(text: str, key_name: Callable[[str], str]) -> DetailLog:
     out = DetailLog(format="v0.5-text")
     block: dict[str, Any] | None = None
     power: dict[str, float] = {}
@@ -306,7 +324,7 @@ def _parse_v05_text(text: str) -> DetailLog:
             continue
         if block is not None and ":" in stripped:
             key, _, value = stripped.partition(":")
-            block.setdefault(canonical_key(key), value.strip())
+            block.setdefault(key_name(key), value.strip())
     _set_duration(out, power)
     _settle(out)
     return out
