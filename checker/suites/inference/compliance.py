@@ -156,9 +156,9 @@ def _fallback(root: Path, rel: str, files: list[str], cfg: Compliance,
 
 
 def read_test(root: Path, rel: str, name: str, cfg: Compliance, known_absent: frozenset[str],
-              max_bytes: int, pattern: str | None = None, key_name: KeyNames | None = None) -> TestFolder:
+              max_bytes: int, pattern: str | None = None, names: KeyNames | None = None) -> TestFolder:
     """Read one test folder: its run summary, its sampled responses log and the verify outputs
-    (`key_name`: the run's key spellings, shared by the folders it reads)."""
+    (`names`: the run's key spellings, shared by the folders it reads)."""
     files = _walk_files(root, rel)
     problems: list[str] = []
     summary: SummaryLog | None = None
@@ -168,7 +168,7 @@ def read_test(root: Path, rel: str, name: str, cfg: Compliance, known_absent: fr
         if tf.text is None:
             problems.append(f"{f}: {'; '.join(tf.problems)}")
             continue
-        s = parse_summary(tf.text, key_name or KeyNames())
+        s = parse_summary(tf.text, (names if names is not None else KeyNames()).__getitem__)
         if s.mode == "Accuracy" or (s.scenario is None and not s.fields):
             continue
         summary, summary_rel = s, f"{rel}/{f}"

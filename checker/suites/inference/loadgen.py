@@ -62,19 +62,15 @@ def canonical_key(raw: str) -> str:
     return _NOT_KEY.sub("_", raw.lower()).strip("_")
 
 
-class KeyNames:
-    """One run's canonical key names by spelling: a few hundred spellings recur in every log of a round
-    (a per-run cache; at most 4,096 spellings of up to 128 characters are kept)."""
+class KeyNames(dict[str, str]):
+    """One run's canonical key names by spelling, `names[raw]`: a few hundred spellings recur in every log
+    of a round (a per-run cache; at most 4,096 spellings of up to 128 characters are kept). A dict, so
+    that a spelling met before costs one lookup in C."""
 
-    def __init__(self) -> None:
-        self.seen: dict[str, str] = {}
-
-    def __call__(self, raw: str) -> str:
-        key = self.seen.get(raw)
-        if key is None:
-            key = canonical_key(raw)
-            if len(raw) <= 128 and len(self.seen) < 4096:
-                self.seen[raw] = key
+    def __missing__(self, raw: str) -> str:
+        key = canonical_key(raw)
+        if len(raw) <= 128 and len(self) < 4096:
+            self[raw] = key
         return key
 
 
@@ -165,7 +161,7 @@ _COUNT = re.compile(r"^(no|\d+) (warning|error)s? encountered", re.IGNORECASE)
 
 def parse_summary(text: str, key_name: Callable[[str], str] = canonical_key) -> SummaryLog:
     """Parse mlperf_log_summary.txt (both LoadGen generations write the same layout); `key_name`: how
-    keys are spelt canonically (a run's KeyNames remembers them)."""
+    keys are spelt canonically (`names.__getitem__` of a run's KeyNames remembers them)."""
     out = SummaryLog()
     section = "summary"
     for raw in text.split("\n"):
