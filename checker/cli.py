@@ -275,7 +275,8 @@ def validate(
     outputs = [("--output", output)] if output is not None else []
     outputs += [(f"--report {t}", p) for t, p in targets] + step_summary_target(formats)
     check_outputs(outputs, [root])
-    workers = _inference_workers(root, suite, jobs)  # before the rules and the tree are read
+    # before the rules and the tree are read (--changed-since validates through its own runs)
+    workers = _inference_workers(root, suite, 1 if changed_since else jobs)
     try:
         from .api import validate as run_validate
         from .changed import validate_changed
