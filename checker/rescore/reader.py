@@ -606,8 +606,8 @@ class _Decoders:
         width = len(m.group(1))
         if width not in self.by_width:
             data = Annotated[str, msgspec.Meta(min_length=width, max_length=width)]
-            entry = msgspec.defstruct("Entry", [("seq_id", int), ("qsl_idx", int), ("data", data)],
-                                      forbid_unknown_fields=True, gc=False)
+            fields = [(f.name, data if f.name == "data" else f.type) for f in msgspec.structs.fields(Entry)]
+            entry = msgspec.defstruct("Entry", fields, forbid_unknown_fields=True, gc=False)  # Entry, data sized
             self.by_width[width] = msgspec.json.Decoder(list[entry])  # type: ignore[valid-type]
         return width, self.by_width[width]
 

@@ -33,9 +33,10 @@ class RoundChoice:
 
 @dataclass(frozen=True)
 class Staged:
-    """A run's facts while its last stage (the inference accuracy-log scans) may still run in worker
-    processes: the registry's early kinds judge `facts` meanwhile, the late ones what `finish()` returns
-    (the same facts with the last stage's outcomes). Leaving the suite's `start` context stops the stage."""
+    """A run's facts while its last stage (the inference accuracy-log scans and response comparisons) may
+    still run in worker processes: the registry's early kinds judge `facts` meanwhile, the late ones what
+    `finish()` returns (the same facts with the last stage's outcomes). Leaving the suite's `start`
+    context stops the stage."""
 
     facts: Any
     finish: Callable[[], Any]

@@ -156,7 +156,7 @@ def _fallback(root: Path, rel: str, files: list[str], cfg: Compliance,
 
 
 def read_test(root: Path, rel: str, name: str, cfg: Compliance, known_absent: frozenset[str],
-              max_bytes: int, pattern: str | None = None, names: KeyNames | None = None) -> TestFolder:
+              max_bytes: int, pattern: str | None, names: KeyNames) -> TestFolder:
     """Read one test folder: its run summary, its sampled responses log and the verify outputs
     (`names`: the run's key spellings, shared by the folders it reads)."""
     files = _walk_files(root, rel)
@@ -168,7 +168,7 @@ def read_test(root: Path, rel: str, name: str, cfg: Compliance, known_absent: fr
         if tf.text is None:
             problems.append(f"{f}: {'; '.join(tf.problems)}")
             continue
-        s = parse_summary(tf.text, (names if names is not None else KeyNames()).__getitem__)
+        s = parse_summary(tf.text, names)
         if s.mode == "Accuracy" or (s.scenario is None and not s.fields):
             continue
         summary, summary_rel = s, f"{rel}/{f}"
@@ -245,7 +245,6 @@ def start_compliance(facts: TreeFacts, rnd: InferenceRound, opts: ValidateOption
     root = facts.tree.root
     ka, mb = opts.known_absent, opts.max_bytes
     found = _Found({}, {}, [], [], KeyNames())
-    names = found.names
     by_key: dict[tuple[str, str, str, str], ResultFacts] = {}
     by_bench: dict[tuple[str, str, str], list[ResultFacts]] = {}
     for r in facts.results:
@@ -256,7 +255,8 @@ def start_compliance(facts: TreeFacts, rnd: InferenceRound, opts: ValidateOption
         for d in r.res.subdirs:  # result-local test folders
             name = canonical_test(d)
             if name is not None:
-                found.add(r.res.id, read_test(root, f"{r.res.id}/{d}", name, cfg, ka, mb, _pattern(r), names))
+                found.add(r.res.id, read_test(root, f"{r.res.id}/{d}", name, cfg, ka, mb, _pattern(r),
+                                              found.names))
 
     for sub in facts.tree.submitters:
         if cfg.folder not in sub.parts:

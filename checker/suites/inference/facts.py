@@ -125,13 +125,13 @@ def _read_run(root: Path, run: RunDir, known_absent: frozenset[str], max_bytes: 
             problems[fname] = "is empty"
             continue
         if fname == SUMMARY:
-            s = parse_summary(tf.text, names.__getitem__)
+            s = parse_summary(tf.text, names)
             if s.recognized:
                 summary = s
             else:
                 problems[fname] = "holds no LoadGen summary (no scenario, mode, verdict or error count)"
         elif fname == DETAIL:
-            d = parse_detail(tf.text, names.__getitem__)
+            d = parse_detail(tf.text, names)
             if d.scenario is None and d.mode is None:
                 problems[fname] = "holds no usable LoadGen settings: no scenario or test mode (not a LoadGen detail log?)"
             else:

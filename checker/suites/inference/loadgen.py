@@ -11,7 +11,6 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,9 +158,10 @@ _SINGLE = frozenset({"scenario", "mode", "result_is", "sut_name"})
 _COUNT = re.compile(r"^(no|\d+) (warning|error)s? encountered", re.IGNORECASE)
 
 
-def parse_summary(text: str, key_name: Callable[[str], str] = canonical_key) -> SummaryLog:
-    """Parse mlperf_log_summary.txt (both LoadGen generations write the same layout); `key_name`: how
-    keys are spelt canonically (`names.__getitem__` of a run's KeyNames remembers them)."""
+def parse_summary(text: str, names: KeyNames | None = None) -> SummaryLog:
+    """Parse mlperf_log_summary.txt (both LoadGen generations write the same layout); `names`: the run's
+    key spellings (one of this log's own without)."""
+    names = KeyNames() if names is None else names
     out = SummaryLog()
     section = "summary"
     for raw in text.split("\n"):
@@ -188,7 +188,7 @@ def parse_summary(text: str, key_name: Callable[[str], str] = canonical_key) -> 
         if ":" not in line:
             continue
         key, _, value = line.partition(":")
-        ckey, value = key_name(key), value.strip()
+        ckey, value = names[key], value.strip()
         if section == "params":
             if ckey in out.params and out.params[ckey] != value:
                 out.conflicts.append((ckey, out.params[ckey], value))
@@ -241,11 +241,11 @@ def _power_seconds(text: str) -> float | None:
         return None
 
 
-def parse_detail(text: str, key_name: Callable[[str], str] = canonical_key) -> DetailLog:
-    """Parse mlperf_log_detail.txt in whichever format it is written (`key_name`: as for parse_summary)."""
+def parse_detail(text: str, names: KeyNames | None = None) -> DetailLog:
+    """Parse mlperf_log_detail.txt in whichever format it is written (`names`: as for parse_summary)."""
     if ":::MLLOG" in text[:65536]:
         return _parse_mllog(text)
-    return _parse_v05_text(text, key_name)
+    return _parse_v05_text(text, KeyNames() if names is None else names)
 
 
 # Every line mlcheck reads of a text detail log (settings, errors, warnings, generated queries, power
@@ -254,7 +254,7 @@ def parse_detail(text: str, key_name: Callable[[str], str] = canonical_key) -> D
 _LINE_READ = 4096
 
 
-def _parse_v05_text(text: str, key_name: Callable[[str], str]) -> DetailLog:
+def _parse_v05_text(text: str, names: KeyNames) -> DetailLog:
     out = DetailLog(format="v0.5-text")
     block: dict[str, Any] | None = None
     power: dict[str, float] = {}
@@ -320,7 +320,7 @@ def _parse_v05_text(text: str, key_name: Callable[[str], str]) -> DetailLog:
             continue
         if block is not None and ":" in stripped:
             key, _, value = stripped.partition(":")
-            block.setdefault(key_name(key), value.strip())
+            block.setdefault(names[key], value.strip())
     _set_duration(out, power)
     _settle(out)
     return out
